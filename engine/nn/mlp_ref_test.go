@@ -1,0 +1,75 @@
+package nn
+
+import (
+	"math"
+	"testing"
+)
+
+// refCases covers every activation as hidden and output, with and without bias, and the ER-NeRF shapes.
+var refCases = []MLPConfig{
+	{Widths: []int{7, 16, 16, 5}, Hidden: ActReLU, Output: ActNone},
+	{Widths: []int{6, 9, 3}, Hidden: ActReLU, Output: ActExp},
+	{Widths: []int{6, 8, 2}, Hidden: ActReLU, Output: ActSoftplus},
+	{Widths: []int{5, 11, 3}, Hidden: ActReLU, Output: ActSigmoid},
+	{Widths: []int{5, 10, 3}, Hidden: ActReLU, Output: ActSigmoidRGB},
+	{Widths: []int{8, 12, 6}, Bias: true, Hidden: ActLeakyReLU, Output: ActNone},
+	{Widths: []int{9, 4}, Bias: true, Hidden: ActNone, Output: ActLeakyReLU},
+	{Widths: []int{4, 6, 6, 6, 6, 3}, Hidden: ActNone, Output: ActSigmoid},
+}
+
+func TestMLPReferenceGradient(t *testing.T) {
+	for ci, c := range refCases {
+		rng := newRNG(uint64(ci + 1))
+		n := 3
+		params := to64(make([]float32, c.NumParams()))
+		p32 := make([]float32, c.NumParams())
+		InitMLP(c, p32, rng)
+		copy(params, to64(p32))
+		x := randVec(rng, n*c.In(), -1, 1)
+		dY := randVec(rng, n*c.Out(), -1, 1)
+		_, saved := MLPForwardRef(c, params, x, n)
+		dX, dP := MLPBackwardRef(c, params, x, saved, dY, n)
+		lossX := func(v []float64) float64 { y, _ := MLPForwardRef(c, params, v, n); return dot(y, dY) }
+		lossP := func(v []float64) float64 { y, _ := MLPForwardRef(c, v, x, n); return dot(y, dY) }
+		name := c.Hidden.String() + "/" + c.Output.String()
+		fdCheck(t, name+" dX", lossX, x, dX, 40, 1e-5)
+		fdCheck(t, name+" dParams", lossP, params, dP, 80, 1e-5)
+	}
+}
+
+func TestMLPConfigCounts(t *testing.T) {
+	// spec §15: sigma_net 69→64→64→65 has 12,672 parameters, color_net 84→64→3 5,568, AudioNet's linears
+	// 64→64→32 with bias 4,160 + 2,080.
+	cases := []struct {
+		c    MLPConfig
+		want int
+	}{
+		{MLPConfig{Widths: []int{69, 64, 64, 65}, Hidden: ActReLU}, 12672},
+		{MLPConfig{Widths: []int{84, 64, 3}, Hidden: ActReLU}, 5568},
+		{MLPConfig{Widths: []int{36, 32, 1}, Hidden: ActReLU}, 1184},
+		{MLPConfig{Widths: []int{64, 64, 32}, Bias: true, Hidden: ActLeakyReLU}, 4160 + 2080},
+	}
+	for _, k := range cases {
+		if got := k.c.NumParams(); got != k.want {
+			t.Errorf("%v: %d params, want %d", k.c.Widths, got, k.want)
+		}
+	}
+	if err := (MLPConfig{Widths: []int{3, 4, 1}, Hidden: ActSigmoid}).Validate(); err == nil {
+		t.Error("sigmoid hidden activation accepted")
+	}
+	if err := (MLPConfig{Widths: []int{3}}).Validate(); err == nil {
+		t.Error("MLP without layers accepted")
+	}
+}
+
+func TestActGradMatchesFiniteDifference(t *testing.T) {
+	for a := ActNone; a <= ActSigmoidRGB; a++ {
+		for _, z := range []float64{-3.1, -0.4, 0.3, 2.2, 25} {
+			h := 1e-6
+			fd := (a.Apply(z+h) - a.Apply(z-h)) / (2 * h)
+			if d := math.Abs(fd - a.Grad(z)); d > 1e-6*(1+math.Abs(fd)) {
+				t.Errorf("%v'(%g) = %g, finite difference %g", a, z, a.Grad(z), fd)
+			}
+		}
+	}
+}
