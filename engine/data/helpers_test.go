@@ -1,0 +1,161 @@
+package data
+
+import (
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// synthSpec describes a synthetic dataset directory made by makeDataset.
+type synthSpec struct {
+	n, w, h  int  // frames and image size
+	features int  // audio feature rows (0: n)
+	parsing  bool // write parsing/ maps too
+}
+
+// synthLandmarks places the 68 points of frame k on an ellipse around the image centre, shifted by k pixels.
+func synthLandmarks(k, w, h int) Landmarks {
+	var l Landmarks
+	for i := range l {
+		a := 2 * math.Pi * float64(i) / NumLandmarks
+		l[i] = [2]float64{float64(w)/2 + float64(k) + 0.3*float64(w)*math.Cos(a), float64(h)/2 + 0.35*float64(h)*math.Sin(a)}
+	}
+	return l
+}
+
+// synthPose is a camera on the renderer +y axis at distance 3 looking at the origin, yawed by k degrees, in the
+// tracker convention (camera looks down its −Z).
+func synthPose(k int) Mat4 {
+	a := float64(k) * math.Pi / 180
+	c, s := math.Cos(a), math.Sin(a)
+	// tracker frame: camera at distance 0.75 (× scale 4 = 3 renderer units) along +z, yawed about +y.
+	return Mat4{
+		{c, 0, s, 0.75 * s},
+		{0, 1, 0, 0},
+		{-s, 0, c, 0.75 * c},
+		{0, 0, 0, 1},
+	}
+}
+
+// gradientRGBA draws a smooth gradient that changes with the frame index k; alpha is 255 in the lower half.
+func gradientRGBA(k, w, h int) *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			a := uint8(0)
+			if y >= h/2 {
+				a = uint8(128 + 127*x/max(w-1, 1))
+			}
+			m.SetNRGBA(x, y, color.NRGBA{uint8(x * 255 / max(w-1, 1)), uint8(y * 255 / max(h-1, 1)), uint8(k * 7), a})
+		}
+	}
+	return m
+}
+
+func writeJPEG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := jpeg.Encode(f, img, &jpeg.Options{Quality: 95}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(f, img); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// writeNPY writes a little-endian float32 array of the given shape (values v(i) = i/1000).
+func writeNPY(t testing.TB, path string, shape ...int) {
+	t.Helper()
+	n := 1
+	dims := make([]string, len(shape))
+	for i, s := range shape {
+		n *= s
+		dims[i] = fmt.Sprint(s)
+	}
+	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s,), }", strings.Join(dims, ", "))
+	for (10+len(hdr)+1)%64 != 0 {
+		hdr += " "
+	}
+	hdr += "\n"
+	buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(hdr)), byte(len(hdr)>>8))
+	buf = append(buf, hdr...)
+	for i := range n {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(i)/1000))
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// makeDataset writes a complete, valid dataset with the package's writers: transforms split 10/11, au.csv with
+// AU45 = k/10 for frame k, landmarks, gradient images and DeepSpeech-shaped features.
+func makeDataset(t testing.TB, dir string, s synthSpec) {
+	t.Helper()
+	for _, sub := range []string{GTDir, TorsoDir, LandmarksDir, ParsingDir} {
+		if sub == ParsingDir && !s.parsing {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	in := Intrinsics{FX: 1.5 * float64(s.w), FY: 1.5 * float64(s.w), CX: float64(s.w) / 2, CY: float64(s.h) / 2, W: s.w, H: s.h}
+	frames := make([]TransformFrame, s.n)
+	au := make([]float64, s.n)
+	for k := range frames {
+		frames[k] = TransformFrame{ImgID: k, AudID: k, Matrix: synthPose(k % 30)}
+		au[k] = float64(k%30) / 10
+	}
+	if err := WriteSplits(dir, in, frames); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAU(filepath.Join(dir, AUFile), au); err != nil {
+		t.Fatal(err)
+	}
+	rows := s.features
+	if rows == 0 {
+		rows = s.n
+	}
+	writeNPY(t, filepath.Join(dir, "aud_ds.npy"), rows, 16, 29)
+	bg := image.NewNRGBA(image.Rect(0, 0, s.w, s.h))
+	for i := range bg.Pix {
+		bg.Pix[i] = 200
+	}
+	if err := writeJPEG(filepath.Join(dir, BackgroundJPG), bg); err != nil {
+		t.Fatal(err)
+	}
+	parallel(s.n, func(k int) {
+		img := gradientRGBA(k, s.w, s.h)
+		l := synthLandmarks(k, s.w, s.h)
+		errs := []error{writeJPEG(GTPath(dir, k), img), writePNG(TorsoPath(dir, k), img), WriteLandmarks(LandmarksPath(dir, k), &l)}
+		if s.parsing {
+			errs = append(errs, writePNG(ParsingPath(dir, k), image.NewGray(image.Rect(0, 0, s.w, s.h))))
+		}
+		for _, err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+	})
+}
