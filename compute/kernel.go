@@ -1,0 +1,149 @@
+package compute
+
+import (
+	"fmt"
+	"strings"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+
+	"ern/glsl"
+)
+
+// Kernel is a compute pipeline built from one manifest entry and a set of specialization constant values.
+type Kernel struct {
+	d       *Device
+	info    glsl.Kernel
+	local   [3]uint32
+	dsl     vk.DescriptorSetLayout
+	layout  vk.PipelineLayout
+	pipe    vk.Pipeline
+	label   string
+	nbind   int
+	pushLen int
+}
+
+// Kernel returns the pipeline for glsl/<name>.comp with the given specialization constant values, in the order
+// of their constant_id (fewer values keep the remaining defaults). Pipelines are cached per (name, values).
+func (d *Device) Kernel(name string, spec ...uint32) (*Kernel, error) {
+	key := fmt.Sprint(name, spec)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if k, ok := d.kernels[key]; ok {
+		return k, nil
+	}
+	info, code, err := glsl.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(spec) > len(info.Spec) {
+		return nil, fmt.Errorf("compute: kernel %s has %d specialization constants, got %d values", name, len(info.Spec), len(spec))
+	}
+	if info.PushSize > int(d.info.MaxPushConstants) {
+		return nil, fmt.Errorf("compute: kernel %s needs %d bytes of push constants; device allows %d", name, info.PushSize, d.info.MaxPushConstants)
+	}
+	k := &Kernel{d: d, info: info, local: info.LocalSize, nbind: len(info.Bindings), pushLen: info.PushSize}
+	values := make([]uint32, len(info.Spec))
+	for i, s := range info.Spec {
+		values[i] = s.Default
+		if i < len(spec) {
+			values[i] = spec[i]
+		}
+		for dim := 0; dim < 3; dim++ {
+			if info.LocalSpec[dim] == s.ID {
+				k.local[dim] = values[i]
+			}
+		}
+	}
+	parts := make([]string, len(spec))
+	for i, v := range spec {
+		parts[i] = fmt.Sprint(v)
+	}
+	k.label = name
+	if len(spec) > 0 {
+		k.label += "[" + strings.Join(parts, ",") + "]"
+	}
+	if err := k.build(code, values); err != nil {
+		k.destroy()
+		return nil, err
+	}
+	d.kernels[key] = k
+	return k, nil
+}
+
+func (k *Kernel) build(code []byte, values []uint32) error {
+	d := k.d
+	words := make([]uint32, len(code)/4)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), len(code)), code)
+	var mod vk.ShaderModule
+	if r := vk.CreateShaderModule(d.dev, &vk.ShaderModuleCreateInfo{
+		SType: vk.StructureTypeShaderModuleCreateInfo, CodeSize: uint(len(code)), PCode: words,
+	}, nil, &mod); r != vk.Success {
+		return fmt.Errorf("compute: %s: vkCreateShaderModule: %w", k.info.Name, vkError(r))
+	}
+	defer vk.DestroyShaderModule(d.dev, mod, nil)
+	binds := make([]vk.DescriptorSetLayoutBinding, k.nbind)
+	for i := range binds {
+		binds[i] = vk.DescriptorSetLayoutBinding{Binding: uint32(i), DescriptorType: vk.DescriptorTypeStorageBuffer,
+			DescriptorCount: 1, StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit)}
+	}
+	var dsl vk.DescriptorSetLayout
+	if r := vk.CreateDescriptorSetLayout(d.dev, &vk.DescriptorSetLayoutCreateInfo{
+		SType: vk.StructureTypeDescriptorSetLayoutCreateInfo, BindingCount: uint32(len(binds)), PBindings: binds,
+	}, nil, &dsl); r != vk.Success {
+		return fmt.Errorf("compute: %s: vkCreateDescriptorSetLayout: %w", k.info.Name, vkError(r))
+	}
+	k.dsl = dsl
+	plci := &vk.PipelineLayoutCreateInfo{
+		SType: vk.StructureTypePipelineLayoutCreateInfo, SetLayoutCount: 1, PSetLayouts: []vk.DescriptorSetLayout{dsl},
+	}
+	if k.pushLen > 0 {
+		plci.PushConstantRangeCount = 1
+		plci.PPushConstantRanges = []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: uint32(k.pushLen)}}
+	}
+	var layout vk.PipelineLayout
+	if r := vk.CreatePipelineLayout(d.dev, plci, nil, &layout); r != vk.Success {
+		return fmt.Errorf("compute: %s: vkCreatePipelineLayout: %w", k.info.Name, vkError(r))
+	}
+	k.layout = layout
+	stage := vk.PipelineShaderStageCreateInfo{
+		SType: vk.StructureTypePipelineShaderStageCreateInfo, Stage: vk.ShaderStageComputeBit, Module: mod, PName: "main\x00",
+	}
+	if len(values) > 0 {
+		entries := make([]vk.SpecializationMapEntry, len(values))
+		for i, s := range k.info.Spec {
+			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(s.ID), Offset: uint32(4 * i), Size: 4}
+		}
+		data := make([]byte, 4*len(values))
+		copy(data, unsafe.Slice((*byte)(unsafe.Pointer(&values[0])), len(data)))
+		stage.PSpecializationInfo = []vk.SpecializationInfo{{
+			MapEntryCount: uint32(len(entries)), PMapEntries: entries, DataSize: uint(len(data)), PData: unsafe.Pointer(&data[0]),
+		}}
+	}
+	pipes := make([]vk.Pipeline, 1)
+	if r := vk.CreateComputePipelines(d.dev, d.cache, 1, []vk.ComputePipelineCreateInfo{{
+		SType: vk.StructureTypeComputePipelineCreateInfo, Stage: stage, Layout: layout,
+	}}, nil, pipes); r != vk.Success {
+		return fmt.Errorf("compute: %s: vkCreateComputePipelines: %w", k.info.Name, vkError(r))
+	}
+	k.pipe = pipes[0]
+	return nil
+}
+
+func (k *Kernel) destroy() {
+	if k.pipe != vk.NullPipeline {
+		vk.DestroyPipeline(k.d.dev, k.pipe, nil)
+	}
+	if k.layout != vk.NullPipelineLayout {
+		vk.DestroyPipelineLayout(k.d.dev, k.layout, nil)
+	}
+	if k.dsl != vk.NullDescriptorSetLayout {
+		vk.DestroyDescriptorSetLayout(k.d.dev, k.dsl, nil)
+	}
+}
+
+// Name is the kernel's label: its shader name and specialization values.
+func (k *Kernel) Name() string { return k.label }
+
+// LocalSize is the kernel's workgroup size.
+func (k *Kernel) LocalSize() [3]uint32 { return k.local }

@@ -1,0 +1,314 @@
+package compute
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unsafe"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// Recorder batches dispatches, copies and fills into one command buffer; Submit sends it once and waits on a
+// fence. Every command is ordered after the previous one by a full memory barrier (correct first: callers never
+// reason about hazards). Recording errors are sticky and reported by Submit. A Recorder is reusable after Submit
+// and is used from one goroutine.
+type Recorder struct {
+	d        *Device
+	cb       vk.CommandBuffer
+	fence    vk.Fence
+	pools    []vk.DescriptorPool
+	used     int // sets allocated from the last pool
+	err      error
+	commands int
+	timer    *dispatchTimer
+}
+
+const setsPerPool = 64
+
+// Record starts a new recording.
+func (d *Device) Record() *Recorder {
+	r := &Recorder{d: d}
+	cbs := make([]vk.CommandBuffer, 1)
+	if res := vk.AllocateCommandBuffers(d.dev, &vk.CommandBufferAllocateInfo{
+		SType: vk.StructureTypeCommandBufferAllocateInfo, CommandPool: d.pool,
+		Level: vk.CommandBufferLevelPrimary, CommandBufferCount: 1,
+	}, cbs); res != vk.Success {
+		r.err = fmt.Errorf("compute: vkAllocateCommandBuffers: %w", vkError(res))
+		return r
+	}
+	r.cb = cbs[0]
+	var f vk.Fence
+	if res := vk.CreateFence(d.dev, &vk.FenceCreateInfo{SType: vk.StructureTypeFenceCreateInfo}, nil, &f); res != vk.Success {
+		r.err = fmt.Errorf("compute: vkCreateFence: %w", vkError(res))
+		return r
+	}
+	r.fence = f
+	if d.profile != nil {
+		r.timer = newDispatchTimer(d)
+	}
+	r.begin()
+	return r
+}
+
+func (r *Recorder) begin() {
+	if res := vk.BeginCommandBuffer(r.cb, &vk.CommandBufferBeginInfo{
+		SType: vk.StructureTypeCommandBufferBeginInfo, Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit),
+	}); res != vk.Success {
+		r.fail(fmt.Errorf("compute: vkBeginCommandBuffer: %w", vkError(res)))
+	}
+	if r.timer != nil {
+		r.timer.reset(r.cb)
+	}
+	r.commands = 0
+}
+
+func (r *Recorder) fail(err error) {
+	if r.err == nil {
+		r.err = err
+	}
+}
+
+// Err returns the first recording error, if any.
+func (r *Recorder) Err() error { return r.err }
+
+// order emits the barrier that makes the next command see every earlier write.
+func (r *Recorder) order() {
+	if r.commands > 0 {
+		barrier(r.cb, vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit)
+	}
+	r.commands++
+}
+
+// Barrier is implied between commands; it exists so code can state an ordering it relies on.
+func (r *Recorder) Barrier() {}
+
+// barrier makes compute and transfer writes visible to the dst stages (host reads only when dst includes host).
+func barrier(cb vk.CommandBuffer, dst vk.PipelineStageFlagBits) {
+	access := vk.AccessShaderReadBit | vk.AccessShaderWriteBit | vk.AccessTransferReadBit | vk.AccessTransferWriteBit
+	if dst&vk.PipelineStageHostBit != 0 {
+		access |= vk.AccessHostReadBit
+	}
+	vk.CmdPipelineBarrier(cb, vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit),
+		vk.PipelineStageFlags(dst), 0,
+		1, []vk.MemoryBarrier{{SType: vk.StructureTypeMemoryBarrier,
+			SrcAccessMask: vk.AccessFlags(vk.AccessShaderWriteBit | vk.AccessTransferWriteBit), DstAccessMask: vk.AccessFlags(access)}},
+		0, nil, 0, nil)
+}
+
+// Dispatch1D launches n invocations along x (workgroups of the kernel's local size), splitting more than the
+// device's workgroup-count limit across z; shaders index with ern_gid() and guard i < n.
+func (r *Recorder) Dispatch1D(k *Kernel, n int, push any, bufs ...*Buffer) {
+	r.Dispatch2D(k, n, 1, push, bufs...)
+}
+
+// Dispatch2D is Dispatch1D with ny workgroups along y (gl_WorkGroupID.y, e.g. a grid level).
+func (r *Recorder) Dispatch2D(k *Kernel, n, ny int, push any, bufs ...*Buffer) {
+	if n <= 0 || ny <= 0 {
+		return
+	}
+	groups := (n + int(k.local[0]) - 1) / int(k.local[0])
+	maxX := int(r.d.info.MaxWorkgroupCount[0])
+	gx, gz := groups, 1
+	if groups > maxX {
+		gx, gz = maxX, (groups+maxX-1)/maxX
+	}
+	if gz > int(r.d.info.MaxWorkgroupCount[2]) || ny > int(r.d.info.MaxWorkgroupCount[1]) {
+		r.fail(fmt.Errorf("compute: %s: dispatch of %d×%d is beyond the device's workgroup limits", k.label, n, ny))
+		return
+	}
+	r.DispatchGroups(k, uint32(gx), uint32(ny), uint32(gz), push, bufs...)
+}
+
+// DispatchGroups launches exactly gx×gy×gz workgroups.
+func (r *Recorder) DispatchGroups(k *Kernel, gx, gy, gz uint32, push any, bufs ...*Buffer) {
+	if r.err != nil {
+		return
+	}
+	if len(bufs) != k.nbind {
+		r.fail(fmt.Errorf("compute: %s takes %d buffers, got %d", k.label, k.nbind, len(bufs)))
+		return
+	}
+	pc, err := pushBytes(push)
+	if err != nil {
+		r.fail(fmt.Errorf("compute: %s: %w", k.label, err))
+		return
+	}
+	if len(pc) < k.pushLen {
+		r.fail(fmt.Errorf("compute: %s: push constants are %d bytes, shader expects %d", k.label, len(pc), k.pushLen))
+		return
+	}
+	set, err := r.descriptorSet(k, bufs)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	r.order()
+	vk.CmdBindPipeline(r.cb, vk.PipelineBindPointCompute, k.pipe)
+	vk.CmdBindDescriptorSets(r.cb, vk.PipelineBindPointCompute, k.layout, 0, 1, []vk.DescriptorSet{set}, 0, nil)
+	if k.pushLen > 0 {
+		vk.CmdPushConstants(r.cb, k.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, uint32(k.pushLen), unsafe.Pointer(&pc[0]))
+	}
+	if r.timer != nil {
+		r.timer.start(r.cb, k.label)
+	}
+	vk.CmdDispatch(r.cb, gx, gy, gz)
+	if r.timer != nil {
+		r.timer.stop(r.cb)
+	}
+}
+
+func (r *Recorder) descriptorSet(k *Kernel, bufs []*Buffer) (vk.DescriptorSet, error) {
+	if len(r.pools) == 0 || r.used == setsPerPool {
+		var pool vk.DescriptorPool
+		if res := vk.CreateDescriptorPool(r.d.dev, &vk.DescriptorPoolCreateInfo{
+			SType: vk.StructureTypeDescriptorPoolCreateInfo, MaxSets: setsPerPool, PoolSizeCount: 1,
+			PPoolSizes: []vk.DescriptorPoolSize{{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: setsPerPool * 16}},
+		}, nil, &pool); res != vk.Success {
+			return nil, fmt.Errorf("compute: vkCreateDescriptorPool: %w", vkError(res))
+		}
+		r.pools = append(r.pools, pool)
+		r.used = 0
+	}
+	if k.nbind > 16 {
+		return nil, fmt.Errorf("compute: %s binds %d buffers; at most 16", k.label, k.nbind)
+	}
+	var set vk.DescriptorSet
+	if res := vk.AllocateDescriptorSets(r.d.dev, &vk.DescriptorSetAllocateInfo{
+		SType: vk.StructureTypeDescriptorSetAllocateInfo, DescriptorPool: r.pools[len(r.pools)-1],
+		DescriptorSetCount: 1, PSetLayouts: []vk.DescriptorSetLayout{k.dsl},
+	}, &set); res != vk.Success {
+		return nil, fmt.Errorf("compute: vkAllocateDescriptorSets: %w", vkError(res))
+	}
+	r.used++
+	if k.nbind == 0 {
+		return set, nil
+	}
+	writes := make([]vk.WriteDescriptorSet, len(bufs))
+	for i, b := range bufs {
+		if b == nil || b.buf == vk.NullBuffer {
+			return nil, fmt.Errorf("compute: %s: buffer %d is nil or released", k.label, i)
+		}
+		if uint64(b.size) > r.d.info.MaxStorageRange {
+			return nil, fmt.Errorf("compute: %s: binding %d spans %d MiB, beyond the device's maxStorageBufferRange (%d MiB); bind Slices",
+				k.label, i, b.size>>20, r.d.info.MaxStorageRange>>20)
+		}
+		writes[i] = vk.WriteDescriptorSet{
+			SType: vk.StructureTypeWriteDescriptorSet, DstSet: set, DstBinding: uint32(i), DescriptorCount: 1,
+			DescriptorType: vk.DescriptorTypeStorageBuffer,
+			PBufferInfo:    []vk.DescriptorBufferInfo{{Buffer: b.buf, Offset: vk.DeviceSize(b.offset), Range: vk.DeviceSize(b.size)}},
+		}
+	}
+	vk.UpdateDescriptorSets(r.d.dev, uint32(len(writes)), writes, 0, nil)
+	return set, nil
+}
+
+// Fill sets every 32-bit word of b to v (vkCmdFillBuffer; v = 0 zeroes float buffers too).
+func (r *Recorder) Fill(b *Buffer, v uint32) {
+	if r.err != nil {
+		return
+	}
+	r.order()
+	vk.CmdFillBuffer(r.cb, b.buf, vk.DeviceSize(b.offset), vk.DeviceSize(b.size), v)
+}
+
+// Copy copies all of src into the start of dst.
+func (r *Recorder) Copy(dst, src *Buffer) { r.CopyRange(dst, 0, src, 0, src.size) }
+
+// CopyRange copies size bytes from src+srcOff to dst+dstOff.
+func (r *Recorder) CopyRange(dst *Buffer, dstOff int, src *Buffer, srcOff, size int) {
+	if r.err != nil {
+		return
+	}
+	if srcOff < 0 || dstOff < 0 || srcOff+size > src.size || dstOff+size > dst.size {
+		r.fail(fmt.Errorf("compute: copy of %d bytes (src %d+%d, dst %d+%d) out of range", size, src.size, srcOff, dst.size, dstOff))
+		return
+	}
+	r.order()
+	vk.CmdCopyBuffer(r.cb, src.buf, dst.buf, 1, []vk.BufferCopy{{
+		SrcOffset: vk.DeviceSize(src.offset + srcOff), DstOffset: vk.DeviceSize(dst.offset + dstOff), Size: vk.DeviceSize(size)}})
+}
+
+// CommandBuffer exposes the command buffer being recorded, for callers that add their own commands (the
+// player's copy into a swapchain image). Commands added this way are ordered by the caller.
+func (r *Recorder) CommandBuffer() vk.CommandBuffer { return r.cb }
+
+// submitTimeout bounds a wait so a hung device is reported instead of blocking forever.
+const submitTimeout = 10 * time.Minute
+
+// ErrTimeout is returned when the device does not finish a submission within the timeout.
+var ErrTimeout = errors.New("compute: device did not finish within 10 minutes")
+
+// Submit ends the recording, submits it, waits for completion, and resets the recorder for reuse. It returns the
+// first recording error, a submission error, or the validation messages that arrived meanwhile.
+func (r *Recorder) Submit() error {
+	if r.err != nil {
+		err := r.err
+		r.reset()
+		return err
+	}
+	barrier(r.cb, vk.PipelineStageHostBit|vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit)
+	if res := vk.EndCommandBuffer(r.cb); res != vk.Success {
+		return fmt.Errorf("compute: vkEndCommandBuffer: %w", vkError(res))
+	}
+	res := vk.QueueSubmit(r.d.queue, 1, []vk.SubmitInfo{{
+		SType: vk.StructureTypeSubmitInfo, CommandBufferCount: 1, PCommandBuffers: []vk.CommandBuffer{r.cb},
+	}}, r.fence)
+	if res != vk.Success {
+		return fmt.Errorf("compute: vkQueueSubmit: %w", vkError(res))
+	}
+	res = vk.WaitForFences(r.d.dev, 1, []vk.Fence{r.fence}, vk.True, uint64(submitTimeout.Nanoseconds()))
+	if res == vk.Timeout {
+		return ErrTimeout
+	}
+	if res != vk.Success {
+		return fmt.Errorf("compute: vkWaitForFences: %w", vkError(res))
+	}
+	if r.timer != nil {
+		r.timer.collect()
+	}
+	r.reset()
+	if msgs := r.d.Messages(); len(msgs) > 0 {
+		return fmt.Errorf("compute: validation:\n%s", joinMessages(msgs))
+	}
+	return nil
+}
+
+func (r *Recorder) reset() {
+	r.err = nil
+	vk.ResetFences(r.d.dev, 1, []vk.Fence{r.fence})
+	vk.ResetCommandBuffer(r.cb, 0)
+	// Keep the first descriptor pool for the next recording; extra pools served a large batch only.
+	for i, p := range r.pools {
+		if i == 0 {
+			vk.ResetDescriptorPool(r.d.dev, p, 0)
+		} else {
+			vk.DestroyDescriptorPool(r.d.dev, p, nil)
+		}
+	}
+	if len(r.pools) > 0 {
+		r.pools, r.used = r.pools[:1], 0
+	}
+	r.begin()
+}
+
+// Release frees the recorder's Vulkan objects. The recording is discarded.
+func (r *Recorder) Release() {
+	if r.d == nil {
+		return
+	}
+	d := r.d
+	for _, p := range r.pools {
+		vk.DestroyDescriptorPool(d.dev, p, nil)
+	}
+	if r.fence != vk.NullFence {
+		vk.DestroyFence(d.dev, r.fence, nil)
+	}
+	if r.cb != nil {
+		vk.FreeCommandBuffers(d.dev, d.pool, 1, []vk.CommandBuffer{r.cb})
+	}
+	if r.timer != nil {
+		r.timer.release()
+	}
+	r.d = nil
+}

@@ -1,0 +1,57 @@
+#version 450
+// mlp_wgrad: per-chunk partial weight gradient of one MLP layer, a tiled reduction over the batch.
+// Math: for chunk c of samples B_c, partial_c[o, i] = Σ_{b∈B_c} δ_b[o]·a_b[i] (dW = Σ_b δ_b a_bᵀ) and, with bias,
+// partial_c[bias o] = Σ_{b∈B_c} δ_b[o]. mlp_wsum then adds Σ_c partial_c into the gradient buffer.
+// Lanes run over i (one input column each), the workgroup's y index selects 4 output rows, so δ loads are uniform.
+// Go reference: engine/nn/mlp_ref.go MLPBackwardRef (dParams).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x = 64) in;
+
+// inputs
+layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };        // [N, aStride] f32 layer input at aOff..
+layout(std430, set = 0, binding = 1) readonly buffer DZ { float dL_dz[]; };   // [N, dStride] f32 δ at dOff..
+// outputs
+layout(std430, set = 0, binding = 2) writeonly buffer PT { float partial[]; }; // [chunks, pStride] f32, layer at pOff
+
+layout(push_constant) uniform Push {
+	uint n;       // samples
+	uint chunk;   // samples per chunk
+	uint inW;
+	uint outW;
+	uint bias;    // 1: column inW is the bias (input 1)
+	uint aOff;
+	uint aStride;
+	uint dOff;
+	uint dStride;
+	uint pOff;    // this layer's first parameter inside the MLP
+	uint pStride; // parameters of the whole MLP
+	uint gpc;     // workgroups along x per chunk
+} pc;
+
+void main() {
+	uint g = gl_WorkGroupID.x + gl_WorkGroupID.z * gl_NumWorkGroups.x;
+	uint c = g / pc.gpc;
+	uint i = (g % pc.gpc) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+	uint rows = pc.inW + pc.bias;
+	if (i >= rows) return;
+	uint o = gl_WorkGroupID.y * 4u;
+	uint last = pc.outW - 1u;
+	uint o1 = min(o + 1u, last), o2 = min(o + 2u, last), o3 = min(o + 3u, last);
+	uint b0 = c * pc.chunk;
+	uint b1 = min(pc.n, b0 + pc.chunk);
+	bool isBias = i == pc.inW;
+	vec4 acc = vec4(0.0);
+	for (uint b = b0; b < b1; b++) {
+		float av = isBias ? 1.0 : a[b * pc.aStride + pc.aOff + i];
+		uint r = b * pc.dStride + pc.dOff;
+		acc += av * vec4(dL_dz[r + o], dL_dz[r + o1], dL_dz[r + o2], dL_dz[r + o3]);
+	}
+	uint base = c * pc.pStride + pc.pOff;
+	uint m = min(4u, pc.outW - o);
+	for (uint k = 0u; k < m; k++) {
+		uint idx = isBias ? base + pc.outW * pc.inW + o + k : base + (o + k) * pc.inW + i;
+		partial[idx] = acc[k];
+	}
+}
