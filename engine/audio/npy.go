@@ -1,0 +1,211 @@
+package audio
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/sbinet/npyio"
+)
+
+// Kind names an audio-feature extractor and fixes the [Window, Dim] shape of its rows (spec §4).
+type Kind int
+
+// The feature kinds. The first four are written by ER-NeRF's Python extractors; BuiltIn is Extract's.
+const (
+	DeepSpeech Kind = iota + 1 // aud_ds.npy [N,16,29]: DeepSpeech 0.1.0 character logits
+	Esperanto                  // aud_eo.npy [N,16,44]: wav2vec2 xlsr-53 esperanto CTC logits
+	HuBERT                     // aud_hu.npy [N,2,1024]: HuBERT-large last hidden state, frames 2k, 2k+1
+	Wav2Vec                    // aud.npy [N,16,32]: other wav2vec2 CTC logits (e.g. wav2vec2-large-960h)
+	BuiltIn                    // aud_mel.npy [N,16,40]: Extract's log-mel windows
+)
+
+// AVE is the name the feature-file issue gave the [N,16,32] kind; it is Wav2Vec.
+const AVE = Wav2Vec
+
+var kindInfo = map[Kind]struct {
+	name, file  string
+	window, dim int
+}{
+	DeepSpeech: {"deepspeech", "aud_ds.npy", Window, 29},
+	Esperanto:  {"esperanto", "aud_eo.npy", Window, 44},
+	HuBERT:     {"hubert", "aud_hu.npy", 2, 1024},
+	Wav2Vec:    {"wav2vec", "aud.npy", Window, 32},
+	BuiltIn:    {"builtin", "aud_mel.npy", Window, BuiltInDim},
+}
+
+// Kinds lists every kind in declaration order.
+func Kinds() []Kind { return []Kind{DeepSpeech, Esperanto, HuBERT, Wav2Vec, BuiltIn} }
+
+func (k Kind) String() string {
+	if i, ok := kindInfo[k]; ok {
+		return i.name
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Shape is the [Window, Dim] of one row of this kind.
+func (k Kind) Shape() (window, dim int) {
+	i := kindInfo[k]
+	return i.window, i.dim
+}
+
+// FileName is the name ER-NeRF's dataset loader looks for (aud_ds.npy, aud_eo.npy, aud_hu.npy, aud.npy), and
+// aud_mel.npy for BuiltIn.
+func (k Kind) FileName() string { return kindInfo[k].file }
+
+// ParseKind accepts a kind's name (as String prints it) or "ave".
+func ParseKind(s string) (Kind, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "ave" {
+		return AVE, nil
+	}
+	for _, k := range Kinds() {
+		if k.String() == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("audio: unknown feature kind %q (want deepspeech, esperanto, hubert, wav2vec or builtin)", s)
+}
+
+// readNPY reads a 3-D little-endian float32 or float64 .npy array (C or Fortran order) as float32 in C order.
+func readNPY(path string) (shape [3]int, data []float32, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return shape, nil, fmt.Errorf("audio: %w", err)
+	}
+	defer f.Close()
+	r, err := npyio.NewReader(f)
+	if err != nil {
+		return shape, nil, fmt.Errorf("audio: %s is not a .npy file: %w", path, err)
+	}
+	h := r.Header.Descr
+	if len(h.Shape) != 3 {
+		return shape, nil, fmt.Errorf("audio: %s: array has shape %v, want 3 dimensions [N, window, dim]", path, h.Shape)
+	}
+	copy(shape[:], h.Shape)
+	switch h.Type {
+	case "<f4", "f4":
+		err = r.Read(&data)
+	case "<f8", "f8":
+		var d64 []float64
+		if err = r.Read(&d64); err == nil {
+			data = make([]float32, len(d64))
+			for i, v := range d64 {
+				data[i] = float32(v)
+			}
+		}
+	default:
+		return shape, nil, fmt.Errorf("audio: %s: dtype %q is not supported (want little-endian f4 or f8)", path, h.Type)
+	}
+	if err != nil {
+		return shape, nil, fmt.Errorf("audio: %s: %w", path, err)
+	}
+	if n := shape[0] * shape[1] * shape[2]; len(data) != n {
+		return shape, nil, fmt.Errorf("audio: %s: %d values for shape %v", path, len(data), shape)
+	}
+	if h.Fortran { // column-major on disk: element [i,j,k] is at i + N·(j + W·k)
+		c := make([]float32, len(data))
+		n, w, d := shape[0], shape[1], shape[2]
+		for i := range n {
+			for j := range w {
+				for k := range d {
+					c[(i*w+j)*d+k] = data[i+n*(j+w*k)]
+				}
+			}
+		}
+		data = c
+	}
+	return shape, data, nil
+}
+
+// LoadNPY reads a feature file and detects its kind from the row shape [Window, Dim]; shapes that match no kind
+// are an error listing the known ones.
+func LoadNPY(path string) (*Features, error) {
+	shape, data, err := readNPY(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range Kinds() {
+		if w, d := k.Shape(); shape[1] == w && shape[2] == d {
+			return newFeatures(path, k, shape, data)
+		}
+	}
+	var known []string
+	for _, k := range Kinds() {
+		w, d := k.Shape()
+		known = append(known, fmt.Sprintf("%v [N,%d,%d]", k, w, d))
+	}
+	return nil, fmt.Errorf("audio: %s: array shape %v matches no feature kind (known: %s)%s",
+		path, shape, strings.Join(known, ", "), transposeHint(shape))
+}
+
+// LoadNPYAs reads a feature file that must hold rows of kind's shape.
+func LoadNPYAs(path string, kind Kind) (*Features, error) {
+	if _, ok := kindInfo[kind]; !ok {
+		return nil, fmt.Errorf("audio: LoadNPYAs(%s): unknown feature kind %v", path, kind)
+	}
+	shape, data, err := readNPY(path)
+	if err != nil {
+		return nil, err
+	}
+	if w, d := kind.Shape(); shape[1] != w || shape[2] != d {
+		return nil, fmt.Errorf("audio: %s: %v features must have shape [N,%d,%d], found %v%s",
+			path, kind, w, d, shape, transposeHint(shape))
+	}
+	return newFeatures(path, kind, shape, data)
+}
+
+// transposeHint notes a channels-first array, the layout ER-NeRF uses in memory but not on disk.
+func transposeHint(shape [3]int) string {
+	for _, k := range Kinds() {
+		if w, d := k.Shape(); shape[1] == d && shape[2] == w {
+			return fmt.Sprintf(" — it looks like %v stored channels-first; save it as [N,%d,%d]", k, w, d)
+		}
+	}
+	return ""
+}
+
+func newFeatures(path string, k Kind, shape [3]int, data []float32) (*Features, error) {
+	if shape[0] == 0 {
+		return nil, fmt.Errorf("audio: %s: feature array has no rows", path)
+	}
+	return &Features{Kind: k, Frames: shape[0], Window: shape[1], Dim: shape[2], Data: data}, nil
+}
+
+// WriteNPY saves the features as a float32 C-order .npy array [Frames, Window, Dim] (readable by numpy and by
+// LoadNPY), writing a temporary file beside path and renaming it into place.
+func (f *Features) WriteNPY(path string) error {
+	if f.Frames*f.Window*f.Dim != len(f.Data) || f.Frames == 0 {
+		return fmt.Errorf("audio: WriteNPY(%s): %d values for shape [%d,%d,%d]", path, len(f.Data), f.Frames, f.Window, f.Dim)
+	}
+	rows := make([][][]float32, f.Frames)
+	for i := range rows {
+		rows[i] = make([][]float32, f.Window)
+		for j := range rows[i] {
+			o := (i*f.Window + j) * f.Dim
+			rows[i][j] = f.Data[o : o+f.Dim]
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.npy")
+	if err != nil {
+		return fmt.Errorf("audio: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := npyio.Write(tmp, rows); err != nil {
+		tmp.Close()
+		return fmt.Errorf("audio: writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("audio: writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("audio: writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("audio: %w", err)
+	}
+	return nil
+}
