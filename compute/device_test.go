@@ -132,7 +132,7 @@ func TestCopyFillAndChain(t *testing.T) {
 	}
 	r := d.Record()
 	defer r.Release()
-	r.Copy(tmp, yb)                                                  // tmp = y0
+	r.Copy(tmp, yb)                                                   // tmp = y0
 	r.Dispatch1D(k, 1000, &axpbyPush{N: 1000, A: 2, B: 0.5}, xb, tmp) // tmp = 2x + 0.5 y0
 	r.Dispatch1D(k, 1000, &axpbyPush{N: 1000, A: 1, B: -1}, xb, tmp)  // tmp = x − tmp (needs the barrier between)
 	r.Fill(yb, math.Float32bits(7))
