@@ -3,6 +3,7 @@ package data
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -258,7 +259,8 @@ func checkImage(path string, w, h int, needAlpha, full bool, ps *problems) bool 
 		return false
 	}
 	if full {
-		if _, err := f.Seek(0, 0); err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+		if err == nil {
 			_, err = decodeAll(f)
 		}
 		if err != nil {

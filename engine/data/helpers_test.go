@@ -60,6 +60,16 @@ func gradientRGBA(k, w, h int) *image.NRGBA {
 	return m
 }
 
+// opaque returns a copy of m with alpha 255 (JPEG encoding would otherwise premultiply).
+func opaque(m *image.NRGBA) *image.NRGBA {
+	c := image.NewNRGBA(m.Rect)
+	copy(c.Pix, m.Pix)
+	for i := 3; i < len(c.Pix); i += 4 {
+		c.Pix[i] = 255
+	}
+	return c
+}
+
 func writeJPEG(path string, img image.Image) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -148,7 +158,7 @@ func makeDataset(t testing.TB, dir string, s synthSpec) {
 	parallel(s.n, func(k int) {
 		img := gradientRGBA(k, s.w, s.h)
 		l := synthLandmarks(k, s.w, s.h)
-		errs := []error{writeJPEG(GTPath(dir, k), img), writePNG(TorsoPath(dir, k), img), WriteLandmarks(LandmarksPath(dir, k), &l)}
+		errs := []error{writeJPEG(GTPath(dir, k), opaque(img)), writePNG(TorsoPath(dir, k), img), WriteLandmarks(LandmarksPath(dir, k), &l)}
 		if s.parsing {
 			errs = append(errs, writePNG(ParsingPath(dir, k), image.NewGray(image.Rect(0, 0, s.w, s.h))))
 		}

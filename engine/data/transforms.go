@@ -250,7 +250,7 @@ func jsonErrorAt(raw []byte, err error) error {
 		return err
 	}
 	line := 1 + bytes.Count(raw[:off], []byte{'\n'})
-	col := int(off) - bytes.LastIndexByte(raw[:off], '\n')
+	col := int(off) - bytes.LastIndexByte(raw[:off], '\n') - 1 // offset is just past the offending byte
 	return fmt.Errorf("line %d, column %d: %w", line, col, err)
 }
 
