@@ -1,0 +1,167 @@
+package encoding
+
+import (
+	"fmt"
+	"math"
+
+	"ern/compute"
+)
+
+// Columns places an encoding inside wider rows: row n of y (and of dY) starts at float n·Stride and the encoding
+// occupies columns Offset … Offset+OutDim−1. The zero value means a dense [N, OutDim] tensor.
+type Columns struct {
+	Stride, Offset int
+}
+
+func (c Columns) resolve(width int) Columns {
+	if c.Stride == 0 {
+		c.Stride = width
+	}
+	return c
+}
+
+// gridPush mirrors the Push block shared by grid_fwd, grid_bwd, grid_bwd_input and grid_probe.
+type gridPush struct {
+	N, Levels, Planes, InDim, Axes, PlaneParams, Hashed, OutStride, OutOff uint32
+	Bound, Inv2B                                                           float32
+}
+
+// Grid is a multiresolution grid encoder on a device: one grid over a Dim-dimensional input, or (NewTriPlane)
+// three 2D grids over the xy, yz and xz projections of a 3D point, evaluated in one dispatch per phase.
+type Grid struct {
+	lay    *Layout
+	pr     projection
+	levels *compute.Buffer // [L] uvec4 (row offset, T_l, R_l, scale_l bits)
+	fwd    *compute.Kernel
+	bwd    *compute.Kernel
+	bwdIn  *compute.Kernel
+}
+
+// NewGrid builds a grid encoder for cfg.
+func NewGrid(d *compute.Device, cfg GridConfig) (*Grid, error) {
+	return newGrid(d, cfg, gridProjection(cfg.Dim))
+}
+
+// NewTriPlane builds ER-NeRF's tri-plane encoder from a 2D plane config: input [N, 3], table [3·ParamCount(cfg)]
+// holding the xy, yz and xz planes in that order, output [N, 3·L·C] = [xy | yz | xz].
+func NewTriPlane(d *compute.Device, cfg GridConfig) (*Grid, error) {
+	if cfg.Dim != 2 {
+		return nil, fmt.Errorf("encoding: tri-plane needs a 2D plane config, got dim %d", cfg.Dim)
+	}
+	return newGrid(d, cfg, triPlaneProjection)
+}
+
+func newGrid(d *compute.Device, cfg GridConfig, pr projection) (*Grid, error) {
+	lay, err := cfg.Layout()
+	if err != nil {
+		return nil, err
+	}
+	g := &Grid{lay: lay, pr: pr}
+	spec := []uint32{uint32(cfg.Dim), uint32(cfg.Features)}
+	for _, k := range []struct {
+		dst  **compute.Kernel
+		name string
+	}{{&g.fwd, "grid_fwd"}, {&g.bwd, "grid_bwd"}, {&g.bwdIn, "grid_bwd_input"}} {
+		if *k.dst, err = d.Kernel(k.name, spec...); err != nil {
+			return nil, fmt.Errorf("encoding: grid: %w", err)
+		}
+	}
+	words := make([]uint32, 4*len(lay.Levels))
+	for l, lv := range lay.Levels {
+		words[4*l], words[4*l+1], words[4*l+2], words[4*l+3] =
+			uint32(lv.Offset), uint32(lv.Entries), lv.GridRes, math.Float32bits(lv.Scale)
+	}
+	if g.levels, err = compute.NewBufferFrom(d, words); err != nil {
+		return nil, fmt.Errorf("encoding: grid level table: %w", err)
+	}
+	return g, nil
+}
+
+// Release frees the grid's level table (kernels are cached by the device).
+func (g *Grid) Release() {
+	if g.levels != nil {
+		g.levels.Release()
+		g.levels = nil
+	}
+}
+
+// Layout returns the resolved per-level layout of one plane.
+func (g *Grid) Layout() *Layout { return g.lay }
+
+// Planes is 1 for a grid and 3 for a tri-plane.
+func (g *Grid) Planes() int { return g.pr.planes }
+
+// InDim is the floats per input point: Dim for a grid, 3 for a tri-plane.
+func (g *Grid) InDim() int { return g.pr.inDim }
+
+// OutDim is the floats per encoded point: planes·L·C.
+func (g *Grid) OutDim() int { return g.pr.planes * g.lay.Config.OutDim() }
+
+// ParamCount is the float count of the whole table: planes·Σ_l T_l·C.
+func (g *Grid) ParamCount() int { return g.pr.planes * g.lay.PlaneParams() }
+
+func (g *Grid) push(n int, cols Columns) *gridPush {
+	c := g.lay.Config
+	hashed := uint32(0)
+	if c.Mode == ModeHash {
+		hashed = 1
+	}
+	return &gridPush{N: uint32(n), Levels: uint32(c.Levels), Planes: uint32(g.pr.planes), InDim: uint32(g.pr.inDim),
+		Axes: g.pr.packedAxes(c.Dim), PlaneParams: uint32(g.lay.PlaneParams()), Hashed: hashed,
+		OutStride: uint32(cols.Stride), OutOff: uint32(cols.Offset), Bound: float32(c.bound()), Inv2B: g.lay.Inv2B}
+}
+
+// need panics (a programmer error) when buffer b is smaller than floats float32 values.
+func need(op, name string, b *compute.Buffer, floats int) {
+	if b == nil || b.Size() < 4*floats {
+		size := 0
+		if b != nil {
+			size = b.Size()
+		}
+		panic(fmt.Sprintf("encoding.%s: %s holds %d bytes, needs %d", op, name, size, 4*floats))
+	}
+}
+
+func (g *Grid) checkCols(op string, cols Columns) {
+	if cols.Offset < 0 || cols.Offset+g.OutDim() > cols.Stride {
+		panic(fmt.Sprintf("encoding.%s: columns %+v cannot hold %d outputs per row", op, cols, g.OutDim()))
+	}
+}
+
+// Forward records y = grid(x): x [n, InDim] world positions, table [ParamCount], y [n, OutDim] level-major.
+func (g *Grid) Forward(r *compute.Recorder, x, table, y *compute.Buffer, n int) {
+	g.ForwardCols(r, x, table, y, Columns{}, n)
+}
+
+// ForwardCols is Forward writing the encoding into columns cols of y's rows.
+func (g *Grid) ForwardCols(r *compute.Recorder, x, table, y *compute.Buffer, cols Columns, n int) {
+	cols = cols.resolve(g.OutDim())
+	g.checkCols("Grid.Forward", cols)
+	need("Grid.Forward", "x", x, n*g.pr.inDim)
+	need("Grid.Forward", "table", table, g.ParamCount())
+	need("Grid.Forward", "y", y, (n-1)*cols.Stride+cols.Offset+g.OutDim())
+	r.Dispatch2D(g.fwd, n, g.pr.planes*g.lay.Config.Levels, g.push(n, cols), x, table, g.levels, y)
+}
+
+// Backward records the gradients for upstream dY [n, OutDim]: dTable [ParamCount] += Σ w·dY (float atomics; the
+// caller clears it once per step) and, when dX is not nil, dX [n, InDim] = ∂L/∂x in world units (overwritten).
+// table is read only for dX.
+func (g *Grid) Backward(r *compute.Recorder, x, table, dY, dTable, dX *compute.Buffer, n int) {
+	g.BackwardCols(r, x, table, dY, Columns{}, dTable, dX, n)
+}
+
+// BackwardCols is Backward reading the upstream gradient from columns cols of dY's rows.
+func (g *Grid) BackwardCols(r *compute.Recorder, x, table, dY *compute.Buffer, cols Columns, dTable, dX *compute.Buffer, n int) {
+	cols = cols.resolve(g.OutDim())
+	g.checkCols("Grid.Backward", cols)
+	need("Grid.Backward", "x", x, n*g.pr.inDim)
+	need("Grid.Backward", "dY", dY, (n-1)*cols.Stride+cols.Offset+g.OutDim())
+	need("Grid.Backward", "dTable", dTable, g.ParamCount())
+	pc := g.push(n, cols)
+	r.Dispatch2D(g.bwd, n, g.pr.planes*g.lay.Config.Levels, pc, x, g.levels, dY, dTable)
+	if dX != nil {
+		need("Grid.Backward", "table", table, g.ParamCount())
+		need("Grid.Backward", "dX", dX, n*g.pr.inDim)
+		r.Dispatch1D(g.bwdIn, n, pc, x, table, g.levels, dY, dX)
+	}
+}

@@ -1,0 +1,73 @@
+#version 450
+// grid_bwd: multiresolution grid encoder backward to the table, one invocation per (point, plane, level);
+// gl_WorkGroupID.y = plane·L + level. Scatters with float atomics, so dTable accumulates (callers clear it).
+// Math: dTable[p·planeParams + (off_l + row_l(g + k))·C + c] += w_k · dY[n, outOff + (p·L + l)·C + c] for each of the
+// 2^D corners k with w_k = Π_d (k_d ? f_d : 1 − f_d); nothing for points with any u_d ∉ [0, 1] or zero dY.
+// Go reference: engine/encoding/grid_ref.go GridBackwardRef / TriPlaneBackwardRef (dTable).
+#extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_shader_atomic_float : require
+#include "common.glsl"
+#include "grid.glsl"
+
+layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint D = 2; // grid dimension (2 or 3)
+layout(constant_id = 1) const uint C = 1; // features per level
+
+// inputs
+layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };          // [N, inDim] f32 world positions
+layout(std430, set = 0, binding = 1) readonly buffer Levels { uvec4 lv[]; };    // [L] (row offset, T_l, R_l, scale_l bits)
+// upstream gradient
+layout(std430, set = 0, binding = 2) readonly buffer DY { float dY[]; };        // [N, outStride] f32
+// outputs
+layout(std430, set = 0, binding = 3) buffer DTable { float dTable[]; };         // [planes·Σ_l T_l, C] f32, accumulated
+
+layout(push_constant) uniform Push {
+	uint n;            // points N
+	uint levels;       // L
+	uint planes;       // 1 for a grid, 3 for a tri-plane
+	uint inDim;        // floats per input point P
+	uint axes;         // input axis of (plane p, grid axis d) at bits 2·(p·D + d)
+	uint planeParams;  // floats of one plane's table (Σ_l T_l · C)
+	uint hashed;       // 1 hash, 0 tiled
+	uint outStride;    // floats per y / dY row
+	uint outOff;       // first column of the encoding in a y / dY row
+	float bound;       // inputs live in [−bound, bound]
+	float inv2b;       // float32(1 / (2·bound))
+} pc;
+
+void main() {
+	uint i = ern_gid();
+	if (i >= pc.n) return;
+	uint p = gl_WorkGroupID.y / pc.levels;
+	uint l = gl_WorkGroupID.y - p * pc.levels;
+	uint col = i * pc.outStride + pc.outOff + gl_WorkGroupID.y * C;
+	float g_up[C];
+	bool any_up = false;
+	for (uint c = 0u; c < C; c++) {
+		g_up[c] = dY[col + c];
+		any_up = any_up || g_up[c] != 0.0;
+	}
+	if (!any_up) return;
+	vec3 u = vec3(0.0);
+	bool inside = true;
+	for (uint d = 0u; d < D; d++) {
+		inside = grid_unit(x[i * pc.inDim + grid_axis(pc.axes, p, D, d)], pc.bound, pc.inv2b, u[d]) && inside;
+	}
+	if (!inside) return;
+	uvec4 level = lv[l];
+	float scale = uintBitsToFloat(level.w);
+	uvec3 g = uvec3(0u);
+	vec3 f = vec3(0.0);
+	for (uint d = 0u; d < D; d++) {
+		grid_cell(u[d], scale, g[d], f[d]);
+	}
+	uint base = p * pc.planeParams + level.x * C;
+	for (uint k = 0u; k < (1u << D); k++) {
+		uvec3 gk = g + uvec3(k & 1u, (k >> 1) & 1u, (k >> 2) & 1u);
+		uint at = base + grid_row(gk, D, level.y, level.z, pc.hashed != 0u) * C;
+		float w = grid_weight(k, f, D);
+		for (uint c = 0u; c < C; c++) {
+			atomicAdd(dTable[at + c], w * g_up[c]);
+		}
+	}
+}
