@@ -167,9 +167,9 @@ func decodeFFmpeg(path string) (*Clip, error) {
 	c, decErr := Decode(out)
 	io.Copy(io.Discard, out) // let ffmpeg finish writing if decoding stopped early
 	if err := cmd.Wait(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:]
+		msg := strings.Join(strings.Fields(stderr.String()), " ")
+		if len(msg) > 400 {
+			msg = msg[:400] + "…"
 		}
 		if strings.Contains(msg, "matches no streams") {
 			return nil, fmt.Errorf("audio: %s has no audio stream", path)

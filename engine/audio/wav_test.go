@@ -255,12 +255,11 @@ func TestBadWAV(t *testing.T) {
 // decodeWithGoAudio is an independent oracle: github.com/go-audio/wav's decoder, converted to floats the same way.
 func decodeWithGoAudio(t *testing.T, path string) (rate, channels int, x []float32) {
 	t.Helper()
-	f, err := os.Open(path)
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	d := wav.NewDecoder(f)
+	d := wav.NewDecoder(bytes.NewReader(raw))
 	buf, err := d.FullPCMBuffer()
 	if err != nil {
 		t.Fatalf("go-audio/wav: %s: %v", path, err)
