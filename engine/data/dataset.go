@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+
+	"ern/engine/audio"
 )
 
 // Frame is one frame of a split, with everything derived from its metadata files.
@@ -34,8 +36,8 @@ type Options struct {
 	// Scale multiplies tracker translations (0 means DefaultScale); Offset is added after scaling.
 	Scale  float64
 	Offset [3]float64
-	// Features is the audio feature file inside the directory ("" means FeatureFile("deepspeech") =
-	// "aud_ds.npy"; NoFeatures skips audio, for novel or streamed audio supplied elsewhere).
+	// Features is the audio feature file inside the directory: "" means "aud_ds.npy" (DeepSpeech; see
+	// audio.Kind.FileName for the others); NoFeatures skips audio, for novel or streamed audio supplied elsewhere.
 	Features string
 	// Background is "" for <dir>/bc.jpg, "white", "black", or the path of an image of the dataset's size.
 	Background string
@@ -62,7 +64,7 @@ type Dataset struct {
 	FeaturePath string
 	FeatureRows int
 
-	features   Features
+	features   *audio.Features
 	background *Image
 	hasParsing bool
 	cache      *imageCache
@@ -78,7 +80,7 @@ func Load(dir string, opt Options) (*Dataset, error) {
 		opt.Scale = DefaultScale
 	}
 	if opt.Features == "" {
-		opt.Features = FeatureFile("deepspeech")
+		opt.Features = audio.DeepSpeech.FileName()
 	}
 	if opt.CacheBytes == 0 {
 		opt.CacheBytes = defaultCacheBytes
@@ -350,8 +352,9 @@ func (d *Dataset) TorsoOverBackground(i int, dst []float32) error {
 // AudioRow is the feature row of frame i: min(aud_id, N−1), upstream's clamp for the last frame.
 func (d *Dataset) AudioRow(i int) int { return min(d.Frames[i].AudID, d.FeatureRows-1) }
 
-// Features returns the loaded audio features (nil with NoFeatures).
-func (d *Dataset) Features() Features { return d.features }
+// Features returns the loaded audio features, row-major [N, T, C] (nil with NoFeatures); frame i reads row
+// AudioRow(i).
+func (d *Dataset) Features() *audio.Features { return d.features }
 
 // MirrorIndex maps an output frame k of a render longer than the split onto the split by walking it forward,
 // then backward, and so on: turn = ⌊k/n⌋, r = k mod n, frame r for even turns, n − 1 − r for odd ones.

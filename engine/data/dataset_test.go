@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"ern/engine/audio"
 )
 
 // TestLoadSynthetic loads a valid 24-frame dataset written by the package's writers and checks the metadata,
@@ -32,6 +34,9 @@ func TestLoadSynthetic(t *testing.T) {
 			f.LipsRect != wantLms.LipsRect(h, w) || f.Pose != ConvertPose(synthPose(i%30), DefaultScale, [3]float64{}) {
 			t.Fatalf("frame %d: %+v", i, f)
 		}
+	}
+	if got, want := d.Features().Row(d.AudioRow(3))[1], float32(3*16*29+1)/1000; got != want {
+		t.Errorf("feature row 3 starts %g, want %g", got, want)
 	}
 	if r := d.Radius(); math.Abs(r-3) > 1e-9 {
 		t.Errorf("Radius %g, want 3 (cameras written at 0.75 tracker units × scale 4)", r)
@@ -109,6 +114,27 @@ func TestLoadSynthetic(t *testing.T) {
 	}
 	if all.Len() != n || all.Frames[n-1].Index != n-1 || all.Features() != nil {
 		t.Errorf("trainval: %d frames, features %v", all.Len(), all.Features())
+	}
+}
+
+// TestLoadFeatureRows: features one row short load (the last frame clamps to row N−1); a channels-first array
+// is rejected with audio's hint.
+func TestLoadFeatureRows(t *testing.T) {
+	dir := t.TempDir()
+	const n = 11
+	makeDataset(t, dir, synthSpec{n: n, w: 8, h: 8, features: n - 1})
+	d, err := Load(dir, Options{Split: "trainval"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.AudioRow(n-1) != n-2 || d.AudioRow(n-2) != n-2 || d.AudioRow(3) != 3 {
+		t.Errorf("AudioRow: %d %d %d, want %d %d 3", d.AudioRow(n-1), d.AudioRow(n-2), d.AudioRow(3), n-2, n-2)
+	}
+	w, c := audio.DeepSpeech.Shape()
+	writeFeatures(t, filepath.Join(dir, "aud_ds.npy"), n, c, w)
+	_, err = Load(dir, Options{})
+	if err == nil || !strings.Contains(err.Error(), KindFeatures) || !strings.Contains(err.Error(), "channels-first") {
+		t.Errorf("channels-first features: %v", err)
 	}
 }
 

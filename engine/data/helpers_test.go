@@ -10,8 +10,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"ern/engine/audio"
 )
 
 // synthSpec describes a synthetic dataset directory made by makeDataset.
@@ -94,23 +95,17 @@ func writePNG(path string, img image.Image) error {
 	return f.Close()
 }
 
-// writeNPY writes a little-endian float32 array of the given shape (values v(i) = i/1000).
-func writeNPY(t testing.TB, path string, shape ...int) {
+// writeFeatures writes a little-endian float32 .npy array [rows, w, c] with values i/1000.
+func writeFeatures(t testing.TB, path string, rows, w, c int) {
 	t.Helper()
-	n := 1
-	dims := make([]string, len(shape))
-	for i, s := range shape {
-		n *= s
-		dims[i] = fmt.Sprint(s)
-	}
-	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%s,), }", strings.Join(dims, ", "))
+	hdr := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d, %d), }", rows, w, c)
 	for (10+len(hdr)+1)%64 != 0 {
 		hdr += " "
 	}
 	hdr += "\n"
 	buf := append([]byte("\x93NUMPY\x01\x00"), byte(len(hdr)), byte(len(hdr)>>8))
 	buf = append(buf, hdr...)
-	for i := range n {
+	for i := range rows * w * c {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(float32(i)/1000))
 	}
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
@@ -147,7 +142,8 @@ func makeDataset(t testing.TB, dir string, s synthSpec) {
 	if rows == 0 {
 		rows = s.n
 	}
-	writeNPY(t, filepath.Join(dir, "aud_ds.npy"), rows, 16, 29)
+	w, c := audio.DeepSpeech.Shape()
+	writeFeatures(t, filepath.Join(dir, "aud_ds.npy"), rows, w, c)
 	bg := image.NewNRGBA(image.Rect(0, 0, s.w, s.h))
 	for i := range bg.Pix {
 		bg.Pix[i] = 200
