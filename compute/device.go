@@ -69,6 +69,7 @@ type Device struct {
 	mu      sync.Mutex
 	kernels map[string]*Kernel
 	live    map[*Buffer]struct{}
+	recs    map[*Recorder]struct{}
 	closed  bool
 }
 
@@ -87,7 +88,7 @@ func Open(opt Options) (*Device, error) {
 	if err := loadLoader(opt.ProcAddr, os.Getenv("ERN_VULKAN_LOADER")); err != nil {
 		return nil, err
 	}
-	d := &Device{kernels: map[string]*Kernel{}, live: map[*Buffer]struct{}{}}
+	d := &Device{kernels: map[string]*Kernel{}, live: map[*Buffer]struct{}{}, recs: map[*Recorder]struct{}{}}
 	if err := d.createInstance(opt); err != nil {
 		return nil, err
 	}
@@ -364,6 +365,9 @@ func (d *Device) Close() error {
 	vk.DeviceWaitIdle(d.dev)
 	if d.profile != nil {
 		fmt.Fprint(os.Stderr, d.profile.table())
+	}
+	for r := range d.recs {
+		r.Release()
 	}
 	for b := range d.live {
 		b.Release()

@@ -29,6 +29,9 @@ const setsPerPool = 64
 // Record starts a new recording.
 func (d *Device) Record() *Recorder {
 	r := &Recorder{d: d}
+	d.mu.Lock()
+	d.recs[r] = struct{}{}
+	d.mu.Unlock()
 	cbs := make([]vk.CommandBuffer, 1)
 	if res := vk.AllocateCommandBuffers(d.dev, &vk.CommandBufferAllocateInfo{
 		SType: vk.StructureTypeCommandBufferAllocateInfo, CommandPool: d.pool,
@@ -310,5 +313,8 @@ func (r *Recorder) Release() {
 	if r.timer != nil {
 		r.timer.release()
 	}
+	d.mu.Lock()
+	delete(d.recs, r)
+	d.mu.Unlock()
 	r.d = nil
 }
