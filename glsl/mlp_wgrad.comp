@@ -35,7 +35,7 @@ void main() {
 	uint c = g / pc.gpc;
 	uint i = (g % pc.gpc) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
 	uint rows = pc.inW + pc.bias;
-	if (i >= rows) return;
+	if (i >= rows || c * pc.chunk >= pc.n) return;
 	uint o = gl_WorkGroupID.y * 4u;
 	uint last = pc.outW - 1u;
 	uint o1 = min(o + 1u, last), o2 = min(o + 2u, last), o3 = min(o + 3u, last);
