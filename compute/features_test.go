@@ -1,0 +1,28 @@
+package compute
+
+import (
+	"strings"
+	"testing"
+
+	vk "github.com/vulkan-go/vulkan"
+)
+
+// TestMissingFeatureNamed: a device without float atomics, or older than Vulkan 1.2, is refused with an error
+// naming the device and the missing feature.
+func TestMissingFeatureNamed(t *testing.T) {
+	ok := caps{APIVersion: vk.MakeVersion(1, 3, 0), AtomicFloatExt: true, Float32AtomicAdd: true}
+	if err := requireFeatures("Good GPU", ok); err != nil {
+		t.Fatal(err)
+	}
+	noAtomics := ok
+	noAtomics.Float32AtomicAdd = false
+	err := requireFeatures("Old GPU", noAtomics)
+	if err == nil || !strings.Contains(err.Error(), "Old GPU") || !strings.Contains(err.Error(), "shaderBufferFloat32AtomicAdd") {
+		t.Fatalf("got %v", err)
+	}
+	old := ok
+	old.APIVersion = vk.MakeVersion(1, 1, 0)
+	if err := requireFeatures("Ancient GPU", old); err == nil || !strings.Contains(err.Error(), "Vulkan 1.2") {
+		t.Fatalf("got %v", err)
+	}
+}
