@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "66fc945984cfc85da569d07c81a55525690a6b97cdaa8bd18dfeea02a0149cf0",
+		SourceHash: "68379e8e142fe51bdd4f054c7bf454b1af6669b21533fb1d0c666bbd0b8094f7",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1f159c05d7196495fa59b6f01df3c3fa53530e960e20e1f86dabaf78bada7af9",
+		SourceHash: "171b5303d1a87b43609e99219116dd31a62fb5e296bdebe327ee386bc6633476",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e26ebad1839bd9055ee8f369049f115770d8153764d98b1a00c2a818948c362c",
+		SourceHash: "e6de0e4fdfaed9344f11409fdb342a81aba941efa88a4eda8b9c33c7ef9b2be1",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fed2458b8c939f69dc0090a0f4b0e091b5696b61f27eecd7a9f3e86eba6c65e3",
+		SourceHash: "c089b37ff26f05ee264d0a32a6354ff37023ca5aa2999becb98a3beebd86d6b6",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "82010acdfc2dbf365f4ac9a36b6703a4ddf3867e92d1d890063ee2b60be92015",
+		SourceHash: "3cc9dbe562e79872c8901aa72161ec20cd940d948010faa3fba5808dcc9e0e8a",
 	},
 	{
 		Name: "composite_bg",
@@ -126,7 +126,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "90d3e4aea4025c1f4e558109b1336ec06ea73ec0a85626a91cbf6101aa3ee0bd",
+		SourceHash: "b857dffd2ad04f4c89b28bd03da8c502207a46c3a9af5777d1d4e0477acc3fbf",
 	},
 	{
 		Name: "composite_infer",
@@ -150,7 +150,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c482be0cf8c43c6b8675543237f643b80d8d7b52ea6ead9e11f6b7adc980ae19",
+		SourceHash: "93705865b3d660c963c53e8234767608868f03145235d2a556acf50c6818fd96",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -180,7 +180,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8b3b22b9e338f048c5c3210425988bd1d7d2df0dba073c5aa7cc5e7a2f84824f",
+		SourceHash: "0cbf743fcc8c6ad1fefd3b5a3e931fe309d12006fc97a134bc25ba9653dd0493",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -205,7 +205,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "66fafe1e005c002348133e481f37481df0a95280e988b6096a2f0df6decb9c06",
+		SourceHash: "fc75a9980b55d51f16e66d098c03be873f2d2e9ee2f71426092aae789aacc73b",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -234,7 +234,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f6d1ce45cd431153bf7780f44a7e78507ffbb11faf9045688715beac5e8cc28a",
+		SourceHash: "117c1003b71b3b0b089555ced973a84eced7fc9e57cac3ef2fe7afb710fc663d",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -261,7 +261,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d960917fae30948a4a31a12566c28771f6c39b1397f4a4725c51215279c6e806",
+		SourceHash: "a8231d8def09a2272cab378f1077be1594956f8ea3714efd414d0caa6997868b",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -290,7 +290,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "25d6b4b3711eafd2ccc630ff1411c27b16651064d11fcda451f5e2ead02a02a4",
+		SourceHash: "b8ce4505cab8c0720aac98adcb18d0455605a39a862c187179daa0743b751ca8",
 	},
 	{
 		Name: "ema_step",
@@ -306,7 +306,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6f30cb9fed7a8a0afb9d691bca7136e6127a9cea6dec33c95e82f8db6923c3af",
+		SourceHash: "82ce89e66a20772dae9ab39470f8959bde8ad213cfdf16e2a79a0705e594dbc0",
 	},
 	{
 		Name: "fill_fwd",
@@ -320,7 +320,44 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "58f675c388ddbd63f845ae58ed772613fd43cdb1c3882b8f03b1b5b124674692",
+		SourceHash: "f4a5eba46a55fa9d4f26daa741b7844c199423529e04c279b750bd5fdf49e8b8",
+	},
+	{
+		Name: "freq_bwd",
+		Bindings: []Binding{
+			{Binding: 0, Name: "X", ReadOnly: true},
+			{Binding: 1, Name: "DY", ReadOnly: true},
+			{Binding: 2, Name: "DX", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "dim", Type: "uint", Offset: 4, Size: 4},
+			{Name: "freqs", Type: "uint", Offset: 8, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 12, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 16, Size: 4},
+		},
+		PushSize:   20,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "6768f21ce66894c0d6d04ea75486bdfd0e2b2276fff7d49aeae709ed738d0fe9",
+	},
+	{
+		Name: "freq_fwd",
+		Bindings: []Binding{
+			{Binding: 0, Name: "X", ReadOnly: true},
+			{Binding: 1, Name: "Y", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "dim", Type: "uint", Offset: 4, Size: 4},
+			{Name: "freqs", Type: "uint", Offset: 8, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 12, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 16, Size: 4},
+		},
+		PushSize:   20,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "3c5cfd48792bff5bb9657facf6310c7ae64e8b2ca3e1267910b73f1493d8e775",
 	},
 	{
 		Name: "gate_bwd",
@@ -348,7 +385,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "dc509309743e7228d9101e86b61207f3411824f68fc3752988fec59d89e098da",
+		SourceHash: "7068b595f8fc43886f631049e708bc5f004d350f669e32d3794378db639a9853",
 	},
 	{
 		Name: "gate_fwd",
@@ -373,7 +410,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d94f869cc9a160bd14e04378374ebca805eff06ddb4fb4584087e69215121ffa",
+		SourceHash: "a211cd466c3f76e0defba7170066c2570b824c77e2adbcce52b5a0fb2ae31261",
 	},
 	{
 		Name: "gate_reduce",
@@ -395,7 +432,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f8995453f86127c141a7d54581b01b0ba63e3570b0ebb5d1e940bc6aa995ca1a",
+		SourceHash: "a089d368bb4c24f9916430d40a037cb7ecf6801a984e44e1660c8d2f0bb44897",
 	},
 	{
 		Name: "grid_bwd",
@@ -425,7 +462,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "8edc49ffaaa958eb99878c9ddc07130f5e4210fdf41d407ca8c1b274eb74aadd",
+		SourceHash: "da62e74da87d64de781e7ba7e6fe6d7d12231474f39dd1cdf776d089b905f47e",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -456,7 +493,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "03e6f39d1b42968a056abe4105f264ae067d1a2cd3bb3483db5d2059b988c955",
+		SourceHash: "54d207b9e14fda9d09ea1ef208464990fdc0a2d7909a695f38d125671ac527f9",
 	},
 	{
 		Name: "grid_fwd",
@@ -486,7 +523,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "6d2f81e0a772b19edd0aea4295d5baf0508e13d9306343837149692b928fb7ae",
+		SourceHash: "45e865f2e2d2aaef8a17d19573ad24883653affeff12e5ebbb51f87864d428b5",
 	},
 	{
 		Name: "grid_probe",
@@ -514,7 +551,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "c38b586af8e52f55a9d92126f8f01d3fd4104c9e5794f4b606579d43fa9f50d1",
+		SourceHash: "4213138599aa1b641686045b6604167d16b74ba8ce4f7166dfbb402d35c41352",
 	},
 	{
 		Name: "loss_fwd",
@@ -535,7 +572,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bc6b6d75cc7cffbc9b8a4db510b808743ef2884153f39de40a068b01fe1727d3",
+		SourceHash: "9dfe619e24a7f0e5de8f7c9e1c28e60fdf0714c2f2152094a5f23ab19d00fe17",
 	},
 	{
 		Name: "march_analytic",
@@ -571,7 +608,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e7e6c63e9292977b201f7c6fc7c0e0eb21bbaefdd882b31cff502b8ea2237a4b",
+		SourceHash: "d9a1ab7bc00080a47dad77b6f85904fe4c37128d29e3f1119031e805904c8eea",
 	},
 	{
 		Name: "march_infer",
@@ -598,7 +635,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "39d4f1945b53947355f3149881af1a7e0c34dfcaeb057df947c8e490ee8509c7",
+		SourceHash: "3258001ac3470896e7bf5595c5b0c0a81a65241922e29093fcde91daf27d8268",
 	},
 	{
 		Name: "march_train",
@@ -625,7 +662,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bc50117ed2dde1c19812e6bb27ead77fb6e6208a2801e3d9470b0e217342467b",
+		SourceHash: "8df3639a07ec0aeeb65e7cd087c700d8b58182a15983619349faa3d2ed500e81",
 	},
 	{
 		Name: "mlp_bwd",
@@ -657,7 +694,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 		},
-		SourceHash: "bcbec480f4551895395a158b08605fec67657df4096c8441327da0f30b5d7af7",
+		SourceHash: "6c03d09f6cae4b7415bcceff299c98eb1da57dbb3439ff8a4537943dc979a012",
 	},
 	{
 		Name: "mlp_fwd",
@@ -688,7 +725,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 		},
-		SourceHash: "329d5bef12ab86ff538a39944211c18981e832499e023a31cf5cc046fe4b4f79",
+		SourceHash: "b93ea4455f6239e9059eeae2bc15458fd391768a409f5c348acb45fb74808561",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -728,7 +765,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "b81b6145d15b8d3db5550879a4ed33fc1c8f0b37191f23b678eff9de15acbb0b",
+		SourceHash: "7cc60da77dfb2a1b0e432585e512676fa2acaf5f7482dc9e133d4b14ae15bdfc",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -767,7 +804,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "cea89fb1ca099f08ac96b29d05f9bf99bd1cdaa542e7ed8a5cf38b427634c204",
+		SourceHash: "ffbf9c9a66d56d589ddfc137ec56b29837675a210b3911820407add1b3a2c3e7",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -793,7 +830,7 @@ var manifest = []Kernel{
 		PushSize:   48,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2dd5c4beda3efda14a630ed92d194402c45ff279502ec68cb715d2aafa421156",
+		SourceHash: "7256ea96866349c17ffbf3d6e3acbcbd11963336742671553a71613feab6a9b9",
 	},
 	{
 		Name: "mlp_wsum",
@@ -810,7 +847,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "89a2cc542eef6698c39314f7a369e56ec99c6a8e3b57cb2cb70f705037430834",
+		SourceHash: "9dd6188da5a91415ae26b6fabb4ad9bf079b6c4291b6fd2b967b217ab3bf4e9f",
 	},
 	{
 		Name: "occ_bits",
@@ -826,7 +863,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7b1e8aab01e10e928b9eea8b6088b1a2c9a3fff7059ebd0622fcb0db51997bde",
+		SourceHash: "ce98c09728b86f72a3af681e4c32d5977b3031f6065b232e7351ba9b640ae3c5",
 	},
 	{
 		Name: "occ_dilate",
@@ -840,7 +877,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4220df62afac3b656e76aa9d184c9e10f825df0d1ca573aaf815ae4cb706a272",
+		SourceHash: "54475c362ea6aa10058a555388a7c36f8226ff3ab3b8c95fa81a573299a0daf1",
 	},
 	{
 		Name: "occ_ema",
@@ -855,7 +892,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1183aee384e2e22f7019073ad197b79dc9dfe7810ce58aee4d3a40ae994ac270",
+		SourceHash: "19ee4f581440181b98d773813221d6f3e59c1e4aeee9a899caabe27bd9b92fae",
 	},
 	{
 		Name: "occ_mean",
@@ -872,7 +909,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "15abc0460b608cdd3704b0203142039be1be81fe428d9682cb2aa28571670241",
+		SourceHash: "054b7b3ae6879bdd422ede0fbb6c1c1a8d395bec971969f45666dce3207c03d9",
 	},
 	{
 		Name: "occ_points",
@@ -888,7 +925,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "380a31dd7c078bb0ae936ef8860aa073835ed90039fdeacce4eaf70dfacc692a",
+		SourceHash: "7ae4074005785e477e659f8bb1d64ebb6db63af8df1d5548c4772c94cd55bbaf",
 	},
 	{
 		Name: "occ_untrained",
@@ -909,7 +946,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9bb23094a20bb9c8c543541800ca321f0d8d39d66872fe86bb716b8a62f3d50b",
+		SourceHash: "1986b332eb8f997542d61fb4a3ffb0b7e4e05c42348a19df203181a28d9e04db",
 	},
 	{
 		Name: "rays_gen",
@@ -945,7 +982,40 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c69659a2c69d93e3d497d9f6938bd5f68fa8af68687626057722a23d762fdf50",
+		SourceHash: "fefaf9aa6286e7043948bc79f46e0a2027ec3763bdbc0523ad1b5d0312c0bc10",
+	},
+	{
+		Name: "sh_bwd",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Dir", ReadOnly: true},
+			{Binding: 1, Name: "DY", ReadOnly: true},
+			{Binding: 2, Name: "DDir", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 4, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 8, Size: 4},
+		},
+		PushSize:   12,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "2b49bb79f6ac01014f703737daa5638c257a8beb1b7d8fec6deafc937dc73814",
+	},
+	{
+		Name: "sh_fwd",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Dir", ReadOnly: true},
+			{Binding: 1, Name: "Y", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 4, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 8, Size: 4},
+		},
+		PushSize:   12,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "b42bf8feb7d0531866d678f7169638b3cc4b58c20d25da0b1d91e6794fe04401",
 	},
 	{
 		Name: "sum_reduce",
@@ -960,7 +1030,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "09b01bbd7b3a3848c7fadf251fee5a3017dff10fc93910a47fc99e383a7d5028",
+		SourceHash: "7f94405bd7922557622456664919285a6297bb06c8c3e7ff21e2dad6746eab39",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -979,7 +1049,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8c12e9de8c0c842ac7f24f9810e3820948173167bbb713104273237c95161e0b",
+		SourceHash: "2a5ddce269b6420f010c414eb74c59adaf7745d9895c5d6f8c3427db6636a711",
 	},
 	{
 		Name: "torsoocc_points",
@@ -994,7 +1064,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f4ac64a8d13d12c83c97ccdb50ee23ac8b3731e763e4e416e63fd0897d317b26",
+		SourceHash: "2b4ad9a4dcb27c2bfd1a1ad59c4c3ec233751a0d61c1186865e2c24800252ca3",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1016,7 +1086,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c03424c87bfa33b2b2a4089347aa1fdf2e297d61ef024ecde74c32c4b06bc8f8",
+		SourceHash: "8c363aa5986e4c2d42b5f8854255eb9a4c436ee51d9b9ab8173f3c7dbe90a6d2",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1033,6 +1103,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9a18a189ebf11bd5ca1b6fda8da45e933f64111e3090c9449dc47c58f7b0aa37",
+		SourceHash: "dcb4d33b2a0ae5dc76389f396c36a73ed04affa444526f86e61dd0c2db855fd6",
 	},
 }

@@ -122,12 +122,6 @@ func need(op, name string, b *compute.Buffer, floats int) {
 	}
 }
 
-func (g *Grid) checkCols(op string, cols Columns) {
-	if cols.Offset < 0 || cols.Offset+g.OutDim() > cols.Stride {
-		panic(fmt.Sprintf("encoding.%s: columns %+v cannot hold %d outputs per row", op, cols, g.OutDim()))
-	}
-}
-
 // Forward records y = grid(x): x [n, InDim] world positions, table [ParamCount], y [n, OutDim] level-major.
 func (g *Grid) Forward(r *compute.Recorder, x, table, y *compute.Buffer, n int) {
 	g.ForwardCols(r, x, table, y, Columns{}, n)
@@ -136,7 +130,7 @@ func (g *Grid) Forward(r *compute.Recorder, x, table, y *compute.Buffer, n int) 
 // ForwardCols is Forward writing the encoding into columns cols of y's rows.
 func (g *Grid) ForwardCols(r *compute.Recorder, x, table, y *compute.Buffer, cols Columns, n int) {
 	cols = cols.resolve(g.OutDim())
-	g.checkCols("Grid.Forward", cols)
+	checkCols("Grid.Forward", cols, g.OutDim())
 	need("Grid.Forward", "x", x, n*g.pr.inDim)
 	need("Grid.Forward", "table", table, g.ParamCount())
 	need("Grid.Forward", "y", y, (n-1)*cols.Stride+cols.Offset+g.OutDim())
@@ -153,7 +147,7 @@ func (g *Grid) Backward(r *compute.Recorder, x, table, dY, dTable, dX *compute.B
 // BackwardCols is Backward reading the upstream gradient from columns cols of dY's rows.
 func (g *Grid) BackwardCols(r *compute.Recorder, x, table, dY *compute.Buffer, cols Columns, dTable, dX *compute.Buffer, n int) {
 	cols = cols.resolve(g.OutDim())
-	g.checkCols("Grid.Backward", cols)
+	checkCols("Grid.Backward", cols, g.OutDim())
 	need("Grid.Backward", "x", x, n*g.pr.inDim)
 	need("Grid.Backward", "dY", dY, (n-1)*cols.Stride+cols.Offset+g.OutDim())
 	need("Grid.Backward", "dTable", dTable, g.ParamCount())

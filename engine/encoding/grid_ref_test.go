@@ -25,13 +25,6 @@ func randSlice(r *rand.Rand, n int, lo, hi float64) []float32 {
 	return v
 }
 
-func to64(v []float32) []float64 {
-	o := make([]float64, len(v))
-	for i, x := range v {
-		o[i] = float64(x)
-	}
-	return o
-}
 
 // A linear function of the vertex coordinates is reproduced exactly by multilinear interpolation: on a dense
 // level with E[g] = a·g_x + b·g_y + c the output is a·pos_x + b·pos_y + c with pos = u·scale + 0.5.
