@@ -68,7 +68,7 @@ func TestLoadSharedAudio(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// ER-NeRF's rule written independently: n50 = Python round(len_s·50), rows = ⌈n50/2⌉.
+			// ER-NeRF's expression: n50 = Python round(len_s·50) in float64, rows = ⌈n50/2⌉.
 			n50 := int(math.RoundToEven(float64(len(x)) / SampleRate * 50))
 			if want := (n50 + 1) / 2; f.Frames != want || FramesFor(len(x)) != want {
 				t.Fatalf("%d feature rows, FramesFor %d, want %d", f.Frames, FramesFor(len(x)), want)

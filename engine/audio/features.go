@@ -32,8 +32,8 @@ const (
 //     the zero padding rows) and a full-scale tone lands near 2. There is no per-utterance normalisation, so the
 //     same samples give the same features offline and when streaming.
 //
-// The frame count is n50 = round_half_even(N/320) for N samples, as ER-NeRF's DeepSpeech script computes
-// round(len_s·50); rows are then cut exactly like its windows (see Extract).
+// The frame count is n50 = round(N/16000·50) for N samples, exactly as ER-NeRF's DeepSpeech script computes
+// round(len_s·50) (see frames50); rows are then cut exactly like its windows (see Extract).
 const (
 	BuiltInDim = 40
 	melWindow  = 400
@@ -61,18 +61,16 @@ func (f *Features) Row(k int) []float32 {
 	return f.Data[k*n : (k+1)*n : (k+1)*n]
 }
 
-// frames50 is the number of 50 Hz feature frames of n samples at 16 kHz: round(n/320) with ties to even, which is
-// Python's round(len_s·50) in ER-NeRF's DeepSpeech script.
+// frames50 is the number of 50 Hz feature frames of n samples at 16 kHz: ER-NeRF's DeepSpeech script computes
+// int(round(float(n)/16000 * 50)) in float64 with Python's ties-to-even round, and so does this, operation for
+// operation: at exact ties (n = 320·m + 160) the float rounding of n/16000 decides, e.g. n = 17440 gives
+// 54.50000000000001 → 55, not the exact 54.5 → 54.
 func frames50(n int) int {
-	q, r := n/Hop, n%Hop
-	if r > Hop/2 || (r == Hop/2 && q%2 == 1) {
-		q++
-	}
-	return q
+	return int(math.RoundToEven(float64(n) / SampleRate * FeatureRate))
 }
 
 // FramesFor is the number of 25 fps video frames (feature rows) for n samples at 16 kHz: ⌈n50/2⌉ with
-// n50 = round(n/320), the row count of ER-NeRF's windowing (range(0, n50 + 16 − 16, 2)).
+// n50 = round(n/16000·50) as frames50 computes it, the row count of ER-NeRF's windowing (range(0, n50+16−16, 2)).
 func FramesFor(samples16k int) int {
 	return (frames50(samples16k) + 1) / 2
 }
