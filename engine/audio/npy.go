@@ -1,6 +1,8 @@
 package audio
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -174,38 +176,41 @@ func newFeatures(path string, k Kind, shape [3]int, data []float32) (*Features, 
 	return &Features{Kind: k, Frames: shape[0], Window: shape[1], Dim: shape[2], Data: data}, nil
 }
 
-// WriteNPY saves the features as a float32 C-order .npy array [Frames, Window, Dim] (readable by numpy and by
-// LoadNPY), writing a temporary file beside path and renaming it into place.
+// WriteNPY saves the features as a float32 C-order .npy array [Frames, Window, Dim] (format version 1.0, readable
+// by numpy and by LoadNPY), writing a temporary file beside path and renaming it into place.
 func (f *Features) WriteNPY(path string) error {
 	if f.Frames*f.Window*f.Dim != len(f.Data) || f.Frames == 0 {
 		return fmt.Errorf("audio: WriteNPY(%s): %d values for shape [%d,%d,%d]", path, len(f.Data), f.Frames, f.Window, f.Dim)
 	}
-	rows := make([][][]float32, f.Frames)
-	for i := range rows {
-		rows[i] = make([][]float32, f.Window)
-		for j := range rows[i] {
-			o := (i*f.Window + j) * f.Dim
-			rows[i][j] = f.Data[o : o+f.Dim]
-		}
-	}
+	// Header: magic, version 1.0, u16 length, a Python dict literal padded with spaces and ended by '\n' so that
+	// the data starts at a multiple of 64 bytes.
+	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d, %d), }", f.Frames, f.Window, f.Dim)
+	pad := 63 - (10+len(dict))%64
+	var b bytes.Buffer
+	b.Grow(10 + len(dict) + pad + 1 + 4*len(f.Data))
+	b.WriteString("\x93NUMPY\x01\x00")
+	binary.Write(&b, binary.LittleEndian, uint16(len(dict)+pad+1))
+	b.WriteString(dict)
+	b.WriteString(strings.Repeat(" ", pad) + "\n")
+	binary.Write(&b, binary.LittleEndian, f.Data)
+
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.npy")
 	if err != nil {
 		return fmt.Errorf("audio: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	if err := npyio.Write(tmp, rows); err != nil {
-		tmp.Close()
-		return fmt.Errorf("audio: writing %s: %w", path, err)
+	_, err = tmp.Write(b.Bytes())
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("audio: writing %s: %w", path, err)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("audio: writing %s: %w", path, err)
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("audio: %w", err)
+	if err != nil {
+		return fmt.Errorf("audio: writing %s: %w", path, err)
 	}
 	return nil
 }
