@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"testing"
+
+	"ern/compute/optest"
 )
 
 // refCases covers every activation as hidden and output, with and without bias, and the ER-NeRF shapes.
@@ -29,11 +31,12 @@ func TestMLPReferenceGradient(t *testing.T) {
 		dY := randVec(rng, n*c.Out(), -1, 1)
 		_, saved := MLPForwardRef(c, params, x, n)
 		dX, dP := MLPBackwardRef(c, params, x, saved, dY, n)
-		lossX := func(v []float64) float64 { y, _ := MLPForwardRef(c, params, v, n); return dot(y, dY) }
-		lossP := func(v []float64) float64 { y, _ := MLPForwardRef(c, v, x, n); return dot(y, dY) }
+		fx := func(v []float64) []float64 { y, _ := MLPForwardRef(c, params, v, n); return y }
+		fp := func(v []float64) []float64 { y, _ := MLPForwardRef(c, v, x, n); return y }
 		name := c.Hidden.String() + "/" + c.Output.String()
-		fdCheck(t, name+" dX", lossX, x, dX, 40, 1e-5)
-		fdCheck(t, name+" dParams", lossP, params, dP, 80, 1e-5)
+		tol := optest.Tol{Abs: 1e-8, Rel: 1e-6}
+		optest.GradCheck(t, name+" dX", fx, x, dY, dX, nil, 0, tol)
+		optest.GradCheck(t, name+" dParams", fp, params, dY, dP, probe(rng, len(params), 80), 0, tol)
 	}
 }
 
