@@ -84,20 +84,21 @@ func (r *Renderer) RecordUpdate(rec *compute.Recorder, f Field, seed uint32) err
 	}
 	rec.Dispatch1D(r.k.dilate, GridCells, &countPush{N: GridCells}, r.fresh, r.dilated)
 	rec.Dispatch1D(r.k.ema, GridCells, &emaPush{N: GridCells, Decay: float32(r.cfg.Decay)}, r.dilated, r.Grid)
-	r.recordMean(rec, r.Grid, GridCells, true)
+	r.recordMean(rec, r.Grid, GridCells, true, r.partial, r.Stats)
 	rec.Dispatch1D(r.k.bits, GridCells/32, &bitsPush{Words: GridCells / 32, Thresh: float32(r.cfg.DensityThresh)},
 		r.Grid, r.Stats, r.Bits)
 	return nil
 }
 
-// recordMean writes the mean of src[:n] (of max(x, 0) when clampNeg) into Stats[0] with two occ_mean passes.
-func (r *Renderer) recordMean(rec *compute.Recorder, src *compute.Buffer, n int, clampNeg bool) {
+// recordMean writes the mean of src[:n] (of max(x, 0) when clampNeg) into stats[0] with two occ_mean passes
+// through partial ([partials] f32).
+func (r *Renderer) recordMean(rec *compute.Recorder, src *compute.Buffer, n int, clampNeg bool, partial, stats *compute.Buffer) {
 	chunk := (n + partials - 1) / partials
 	parts := (n + chunk - 1) / chunk
 	rec.Dispatch1D(r.k.mean, parts, &meanPush{N: uint32(n), Chunk: uint32(chunk), Scale: 1,
-		ClampNeg: b2u(clampNeg)}, src, r.partial)
+		ClampNeg: b2u(clampNeg)}, src, partial)
 	rec.Dispatch1D(r.k.mean, 1, &meanPush{N: uint32(parts), Chunk: uint32(parts), Scale: 1 / float32(n),
-		ClampNeg: b2u(clampNeg)}, r.partial, r.Stats)
+		ClampNeg: b2u(clampNeg)}, partial, stats)
 }
 
 // UpdateGrid records RecordUpdate, submits it and refreshes the point budget.

@@ -1,0 +1,124 @@
+package render
+
+import (
+	"math"
+	"testing"
+
+	"ern/compute/optest"
+)
+
+func TestMortonRoundTrip(t *testing.T) {
+	seen := make(map[uint32]bool)
+	for _, c := range [][3]uint32{{0, 0, 0}, {1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {127, 127, 127}, {5, 77, 126}} {
+		m := Morton(c[0], c[1], c[2])
+		x, y, z := Unmorton(m)
+		if [3]uint32{x, y, z} != c || m >= GridCells || seen[m] {
+			t.Errorf("Morton(%v) = %d → (%d,%d,%d)", c, m, x, y, z)
+		}
+		seen[m] = true
+	}
+	if Morton(1, 0, 0) != 1 || Morton(0, 1, 0) != 2 || Morton(0, 0, 1) != 4 {
+		t.Error("Morton bit order: x must be bit 0, y bit 1, z bit 2")
+	}
+}
+
+func TestImageSizeTruncation(t *testing.T) {
+	if w, h := ImageSize(225.5, 200.9); w != 450 || h != 400 {
+		t.Errorf("ImageSize = %d×%d, want 450×400", w, h)
+	}
+}
+
+func TestNearFarBox(t *testing.T) {
+	n, f := NearFar([3]float64{0, 3, 0}, [3]float64{0, -1, 0}, HeadBox, MinNear)
+	if math.Abs(n-2.5) > 1e-12 || math.Abs(f-3.5) > 1e-12 {
+		t.Errorf("near/far = %g, %g; want 2.5, 3.5 (box depth ±0.5)", n, f)
+	}
+	n, f = NearFar([3]float64{0, 3, 0}, [3]float64{0, 1, 0}, HeadBox, MinNear)
+	if !(n > f) {
+		t.Errorf("box behind the ray: near/far = %g, %g, want an empty interval (ER-NeRF keeps no far check)", n, f)
+	}
+	n, f = NearFar([3]float64{0, 3, 0}, [3]float64{1, 0, 0}, HeadBox, MinNear)
+	if n != farMiss || f != farMiss {
+		t.Errorf("ray missing the box: near/far = %g, %g, want FLT_MAX", n, f)
+	}
+	n, _ = NearFar([3]float64{0, 0, 0}, [3]float64{1, 0, 0}, HeadBox, MinNear)
+	if n != MinNear {
+		t.Errorf("ray from inside: near = %g, want min_near", n)
+	}
+}
+
+// randomSamples builds rays with 1..maxCount samples each and random σ, rgb, extras and t_after.
+func randomSamples(rng optest.Rand, n, maxCount, E int, sigmaHi float64) SampleData {
+	var s SampleData
+	off := 0
+	for range n {
+		c := 1 + rng.IntN(maxCount)
+		s.Rays = append(s.Rays, uint32(off), uint32(c))
+		t := 1.0
+		for range c {
+			s.Sigma = append(s.Sigma, rng.Float64()*sigmaHi)
+			s.RGB = append(s.RGB, rng.Float64(), rng.Float64(), rng.Float64())
+			for range E {
+				s.Extra = append(s.Extra, 0.1+rng.Float64())
+			}
+			t += StepSize
+			s.Deltas = append(s.Deltas, StepSize, t)
+		}
+		off += c
+	}
+	return s
+}
+
+// TestCompositeBackwardFD checks the composite backward reference against central finite differences of the
+// forward reference (image, weights sum and extra sums; the depth gradient is ignored by design).
+func TestCompositeBackwardFD(t *testing.T) {
+	rng := optest.NewRand(3)
+	ex := ExtraSpec{N: 3, Unweighted: 2, AbsMask: 1}
+	// σ up to 60 with dt 0.027 gives α up to 0.8: transmittance falls well below 1 but stays above 1e−4 in 8 samples.
+	s := randomSamples(rng, 6, 8, ex.N, 60)
+	n, M := len(s.Rays)/2, len(s.Sigma)
+	fw := CompositeTrainRef(s, ex, 1e-4)
+	dImage, dWS, dExtra := make([]float64, 3*n), make([]float64, n), make([]float64, ex.N*n)
+	for _, v := range [][]float64{dImage, dWS, dExtra} {
+		for i := range v {
+			v[i] = rng.NormFloat64()
+		}
+	}
+	g := CompositeTrainBackwardRef(s, ex, 1e-4, fw, dImage, dWS, dExtra)
+	x := append(append(append([]float64(nil), s.Sigma...), s.RGB...), s.Extra...)
+	f := func(x []float64) []float64 {
+		ss := s
+		ss.Sigma, ss.RGB, ss.Extra = x[:M], x[M:4*M], x[4*M:]
+		o := CompositeTrainRef(ss, ex, 1e-4)
+		return append(append(append([]float64(nil), o.Image...), o.WS...), o.Extra...)
+	}
+	dy := append(append(append([]float64(nil), dImage...), dWS...), dExtra...)
+	dx := append(append(append([]float64(nil), g.Sigma...), g.RGB...), g.Extra...)
+	optest.GradCheck(t, "composite", f, x, dy, dx, nil, 1e-6, optest.Tol{Abs: 1e-6, Rel: 1e-5})
+}
+
+// TestCompositeStops checks the stop rule: samples after the one that drops T below the threshold contribute
+// nothing and get no gradient.
+func TestCompositeStops(t *testing.T) {
+	s := SampleData{Sigma: []float64{1000, 5, 5}, RGB: make([]float64, 9), Extra: nil,
+		Deltas: []float64{0.027, 1, 0.027, 2, 0.027, 3}, Rays: []uint32{0, 3}}
+	fw := CompositeTrainRef(s, ExtraSpec{}, 1e-4)
+	if math.Abs(fw.WS[0]-(1-math.Exp(-27))) > 1e-12 || fw.Depth[0] != fw.WS[0] {
+		t.Errorf("ws %g depth %g: only the first sample should count", fw.WS[0], fw.Depth[0])
+	}
+	g := CompositeTrainBackwardRef(s, ExtraSpec{}, 1e-4, fw, []float64{1, 1, 1}, []float64{1}, nil)
+	if g.Sigma[1] != 0 || g.Sigma[2] != 0 {
+		t.Errorf("samples after the stop got gradients %v", g.Sigma)
+	}
+}
+
+func TestAnalyticChord(t *testing.T) {
+	f := Sphere([3]float64{0, 0, 0}, 0.3, 1, [3]float64{1, 1, 1})
+	if L := f.Chord([3]float64{0, 3, 0}, [3]float64{0, -1, 0}, 0, 10); math.Abs(L-0.6) > 1e-12 {
+		t.Errorf("chord through the centre = %g, want 0.6", L)
+	}
+	shell := &AnalyticField{Kind: 1, Sigma0: 1, Outer: [3]float64{0.4, 0.4, 0.4}, Inner: [3]float64{0.2, 0.2, 0.2}}
+	if L := shell.Chord([3]float64{0, 3, 0}, [3]float64{0, -1, 0}, 0, 10); math.Abs(L-0.4) > 1e-12 {
+		t.Errorf("shell chord = %g, want 0.4", L)
+	}
+}
