@@ -30,21 +30,24 @@ func (c *Clip) Duration() time.Duration {
 
 // Mono returns a new slice with the mean of the channels of every frame.
 func (c *Clip) Mono() []float32 {
-	n, ch := c.Frames(), c.Channels
-	out := make([]float32, n)
-	if ch == 1 {
-		copy(out, c.Samples)
-		return out
+	return Downmix(make([]float32, 0, c.Frames()), c.Samples, c.Channels)
+}
+
+// Downmix appends to dst the mean of each frame of x, interleaved with the given channel count (a trailing partial
+// frame is ignored), and returns the extended slice: Stream.Read output → Resampler input.
+func Downmix(dst, x []float32, channels int) []float32 {
+	if channels == 1 {
+		return append(dst, x...)
 	}
-	inv := 1 / float32(ch)
-	for i := range out {
+	inv := 1 / float32(channels)
+	for i := 0; i+channels <= len(x); i += channels {
 		var s float32
-		for _, v := range c.Samples[i*ch : i*ch+ch] {
+		for _, v := range x[i : i+channels] {
 			s += v
 		}
-		out[i] = s * inv
+		dst = append(dst, s*inv)
 	}
-	return out
+	return dst
 }
 
 // WriteWAV writes c as a canonical RIFF/WAVE file in encoding e (a plain 16-byte fmt chunk, tag 1 or 3). Integer

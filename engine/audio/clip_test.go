@@ -140,6 +140,9 @@ func TestMonoAndDuration(t *testing.T) {
 	if d := c.Duration(); d != 4*time.Second/3 {
 		t.Errorf("Duration = %v", d)
 	}
+	if d := Downmix([]float32{9}, []float32{1, 2, 3, 4, 5, 6, 7}, 3); !slicesEqual(d, []float32{9, 2, 5}) {
+		t.Errorf("Downmix = %v", d)
+	}
 	m := &Clip{Rate: 16000, Channels: 1, Samples: []float32{1, 2}}
 	if out := m.Mono(); &out[0] == &m.Samples[0] || !slicesEqual(out, m.Samples) {
 		t.Error("Mono of a mono clip must be an equal copy")

@@ -121,8 +121,9 @@ var hannWindow = sync.OnceValues(func() ([]float64, float64) {
 	return w, e
 })
 
-// logMel computes the BuiltInDim log-mel values of 50 Hz frames [j0, j1) of x into out[(j−j0)·BuiltInDim:].
-func logMel(out []float32, x []float32, j0, j1 int) {
+// logMel computes the BuiltInDim log-mel values of 50 Hz frames [j0, j1) into out[(j−j0)·BuiltInDim:]. x holds
+// the signal from absolute sample x0 on; samples before x0 must not be needed, and the signal ends with x.
+func logMel(out []float32, x []float32, x0, j0, j1 int) {
 	win, energy := hannWindow()
 	bank := melBank()
 	fft := fourier.NewFFT(melFFT)
@@ -133,7 +134,7 @@ func logMel(out []float32, x []float32, j0, j1 int) {
 		start := j*Hop - melWindow/2
 		for i := range melWindow {
 			v := 0.0
-			if s := start + i; s >= 0 && s < len(x) {
+			if s := start + i - x0; start+i >= 0 && s < len(x) {
 				v = float64(x[s])
 			}
 			frame[i] = v * win[i]
@@ -168,17 +169,23 @@ func Extract(mono16k []float32) (*Features, error) {
 	// Frames are independent: split them over two goroutines (the target machines have 2 cores).
 	var wg sync.WaitGroup
 	mid := n50 / 2
-	wg.Go(func() { logMel(mel, mono16k, 0, mid) })
-	logMel(mel[mid*BuiltInDim:], mono16k, mid, n50)
+	wg.Go(func() { logMel(mel, mono16k, 0, 0, mid) })
+	logMel(mel[mid*BuiltInDim:], mono16k, 0, mid, n50)
 	wg.Wait()
 	f := &Features{Kind: BuiltIn, Frames: FramesFor(len(mono16k)), Window: Window, Dim: BuiltInDim}
 	f.Data = make([]float32, f.Frames*Window*BuiltInDim)
-	for k := range f.Frames {
+	cutRows(f.Data, mel, 0, 0, n50)
+	return f, nil
+}
+
+// cutRows writes len(dst)/(Window·BuiltInDim) rows starting at row k0 into dst: slot w of row k is 50 Hz frame
+// j = 2k−8+w, taken from mel (frames from j0 on) when j < n50, else zero.
+func cutRows(dst, mel []float32, k0, j0, n50 int) {
+	for r := range len(dst) / (Window * BuiltInDim) {
 		for w := range Window {
-			if j := 2*k - WindowPad + w; j >= 0 && j < n50 {
-				copy(f.Data[(k*Window+w)*BuiltInDim:][:BuiltInDim], mel[j*BuiltInDim:][:BuiltInDim])
+			if j := 2*(k0+r) - WindowPad + w; j >= 0 && j < n50 {
+				copy(dst[(r*Window+w)*BuiltInDim:][:BuiltInDim], mel[(j-j0)*BuiltInDim:][:BuiltInDim])
 			}
 		}
 	}
-	return f, nil
 }

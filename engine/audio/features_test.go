@@ -56,7 +56,7 @@ func TestExtractLayout(t *testing.T) {
 		t.Fatalf("shape: %v %d×%d×%d (%d values)", f.Kind, f.Frames, f.Window, f.Dim, len(f.Data))
 	}
 	mel := make([]float32, n50*BuiltInDim)
-	logMel(mel, x, 0, n50)
+	logMel(mel, x, 0, 0, n50)
 	for k := range f.Frames {
 		row := f.Row(k)
 		for w := range Window {
@@ -95,7 +95,7 @@ func TestExtractLevels(t *testing.T) {
 	x := noise(2, 16000*4, sigma)
 	n50 := frames50(len(x))
 	mel := make([]float32, n50*BuiltInDim)
-	logMel(mel, x, 0, n50)
+	logMel(mel, x, 0, 0, n50)
 	want := (10*math.Log10(sigma*sigma) + 80) / 40
 	for b := range BuiltInDim {
 		mean := 0.0
@@ -111,7 +111,7 @@ func TestExtractLevels(t *testing.T) {
 	for i := range tone {
 		tone[i] = float32(0.5 * math.Sin(2*math.Pi*1000*float64(i)/16000))
 	}
-	logMel(mel, tone, 10, 11)
+	logMel(mel, tone, 0, 10, 11)
 	best := 0
 	for b := range BuiltInDim {
 		if mel[b] > mel[best] {
