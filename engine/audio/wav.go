@@ -295,9 +295,11 @@ func Decode(r io.Reader) (*Clip, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Trust the declared size for the first allocation only up to 1 Mi samples: a tiny corrupt file must not
+	// reserve gigabytes.
 	capacity := 1 << 16
 	if s.DataBytes > 0 {
-		capacity = int(min(s.DataBytes, 1<<28) / int64(s.Encoding.Bits/8))
+		capacity = int(min(s.DataBytes/int64(s.Encoding.Bits/8), 1<<20))
 	}
 	c := &Clip{Rate: s.Rate, Channels: s.Channels, Samples: make([]float32, 0, capacity)}
 	buf := make([]float32, 16384*s.Channels)
