@@ -30,8 +30,8 @@ const (
 //     each normalised to unit sum so a band's value is a weighted mean of S_k: P_b = Σ_k W_bk S_k, Σ_k W_bk = 1;
 //  4. value = (10·log10(P_b + 1e-8) + 80) / 40: dB re full scale mapped so that digital silence is 0 (the value of
 //     the zero padding rows), white noise of variance σ² reads (10·log10 σ² + 80)/40 in every band and a full-scale
-//     tone peaks at about 2.3-2.4. There is no per-utterance normalisation, so the
-//     same samples give the same features offline and when streaming.
+//     tone peaks at about 2.3-2.4. There is no per-utterance normalisation, so the same samples give the same
+//     features offline (Extract) and when streaming (Extractor).
 //
 // The frame count is n50 = round(N/16000·50) for N samples, exactly as ER-NeRF's DeepSpeech script computes
 // round(len_s·50) (see frames50); rows are then cut exactly like its windows (see Extract).
