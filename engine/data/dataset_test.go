@@ -254,3 +254,75 @@ func TestDecodeImageFormats(t *testing.T) {
 		}
 	}
 }
+
+// TestPrefetch delivers a shuffled order with repeats exactly, in order, with the written pixels; a missing file
+// surfaces as that frame's error; Close mid-order stops cleanly.
+func TestPrefetch(t *testing.T) {
+	dir := t.TempDir()
+	const n, w, h = 11, 12, 10
+	makeDataset(t, dir, synthSpec{n: n, w: w, h: h})
+	d, err := Load(dir, Options{Split: "trainval"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := []int{7, 3, 3, 10, 0, 5, 9, 1, 2, 8, 4, 6, 7}
+	p := d.Prefetch(order, 3, 4)
+	for _, want := range order {
+		f, err := p.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.Index != want || f.GT.C != 3 || f.Torso.C != 4 || string(f.Torso.Pix) != string(gradientRGBA(want, w, h).Pix) {
+			t.Fatalf("got frame %d, want %d with its torso pixels", f.Index, want)
+		}
+	}
+	if _, err := p.Next(); err != ErrPrefetchDone {
+		t.Errorf("after the order: %v, want ErrPrefetchDone", err)
+	}
+	p.Close()
+
+	if err := os.Remove(TorsoPath(dir, 5)); err != nil {
+		t.Fatal(err)
+	}
+	p = d.Prefetch([]int{4, 5, 6, 1, 2, 3}, 2, 2)
+	if f, err := p.Next(); err != nil || f.Index != 4 {
+		t.Fatalf("frame 4: %v", err)
+	}
+	if _, err := p.Next(); err == nil || !strings.Contains(err.Error(), "torso_imgs/5.png") {
+		t.Errorf("missing torso: %v", err)
+	}
+	p.Close()
+	if _, err := p.Next(); err != ErrPrefetchDone {
+		t.Errorf("after Close: %v, want ErrPrefetchDone", err)
+	}
+}
+
+// TestYCbCrConversion compares the inlined row conversion with color.YCbCrToRGB for every subsampling ratio and
+// an odd sub-rectangle.
+func TestYCbCrConversion(t *testing.T) {
+	ratios := []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
+		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410}
+	for _, r := range ratios {
+		full := image.NewYCbCr(image.Rect(0, 0, 19, 13), r)
+		for i := range full.Y {
+			full.Y[i] = uint8(i * 37)
+		}
+		for i := range full.Cb {
+			full.Cb[i], full.Cr[i] = uint8(i*53+7), uint8(255-i*29)
+		}
+		src := full.SubImage(image.Rect(3, 1, 18, 12)).(*image.YCbCr)
+		for _, c := range []int{3, 4} {
+			m := fromImage(src, c)
+			for y := range m.H {
+				for x := range m.W {
+					yc := src.YCbCrAt(x+3, y+1)
+					rr, gg, bb := color.YCbCrToRGB(yc.Y, yc.Cb, yc.Cr)
+					got := m.Pix[(y*m.W+x)*c:]
+					if got[0] != rr || got[1] != gg || got[2] != bb || (c == 4 && got[3] != 255) {
+						t.Fatalf("%v C=%d (%d,%d): %v, want %d %d %d", r, c, x, y, got[:c], rr, gg, bb)
+					}
+				}
+			}
+		}
+	}
+}

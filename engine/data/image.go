@@ -41,51 +41,84 @@ func DecodeImage(path string, channels int) (*Image, error) {
 	return fromImage(src, channels), nil
 }
 
-// fromImage converts any decoded image to packed 8-bit RGB or RGBA, with fast paths for what JPEG and PNG decoders
-// return.
+// fromImage converts any decoded image to packed 8-bit RGB or RGBA, with row loops for what the JPEG and PNG
+// decoders return (a per-pixel At call costs more than decoding).
 func fromImage(src image.Image, channels int) *Image {
 	b := src.Bounds()
-	m := NewImage(b.Dx(), b.Dy(), channels)
-	i := 0
-	put := func(r, g, bl, a uint8) {
-		m.Pix[i], m.Pix[i+1], m.Pix[i+2] = r, g, bl
-		if channels == 4 {
-			m.Pix[i+3] = a
+	w := b.Dx()
+	m := NewImage(w, b.Dy(), channels)
+	if channels == 4 {
+		for i := 3; i < len(m.Pix); i += 4 {
+			m.Pix[i] = 255
 		}
-		i += channels
 	}
-	switch s := src.(type) {
-	case *image.YCbCr:
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				yi, ci := s.YOffset(x, y), s.COffset(x, y)
-				r, g, bl := color.YCbCrToRGB(s.Y[yi], s.Cb[ci], s.Cr[ci])
-				put(r, g, bl, 255)
-			}
-		}
-	case *image.NRGBA:
-		for y := b.Min.Y; y < b.Max.Y; y++ {
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		dst := m.Pix[(y-b.Min.Y)*w*channels : (y-b.Min.Y+1)*w*channels]
+		switch s := src.(type) {
+		case *image.YCbCr:
+			ycbcrRow(dst, s, y, channels)
+		case *image.NRGBA:
 			row := s.Pix[s.PixOffset(b.Min.X, y):]
-			for x := 0; x < b.Dx(); x++ {
-				put(row[4*x], row[4*x+1], row[4*x+2], row[4*x+3])
+			if channels == 4 {
+				copy(dst, row[:4*w])
+				continue
 			}
-		}
-	case *image.Gray:
-		for y := b.Min.Y; y < b.Max.Y; y++ {
+			for x := range w {
+				dst[3*x], dst[3*x+1], dst[3*x+2] = row[4*x], row[4*x+1], row[4*x+2]
+			}
+		case *image.Gray:
 			row := s.Pix[s.PixOffset(b.Min.X, y):]
-			for x := 0; x < b.Dx(); x++ {
-				put(row[x], row[x], row[x], 255)
+			for x := range w {
+				dst[x*channels], dst[x*channels+1], dst[x*channels+2] = row[x], row[x], row[x]
 			}
-		}
-	default:
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				c := color.NRGBAModel.Convert(src.At(x, y)).(color.NRGBA)
-				put(c.R, c.G, c.B, c.A)
+		default:
+			for x := range w {
+				c := color.NRGBAModel.Convert(src.At(b.Min.X+x, y)).(color.NRGBA)
+				dst[x*channels], dst[x*channels+1], dst[x*channels+2] = c.R, c.G, c.B
+				if channels == 4 {
+					dst[x*channels+3] = c.A
+				}
 			}
 		}
 	}
 	return m
+}
+
+// ycbcrRow converts row y of a YCbCr image with color.YCbCrToRGB's integer arithmetic (bit-identical), inlined.
+func ycbcrRow(dst []uint8, s *image.YCbCr, y, channels int) {
+	hs, vs := 0, 0
+	switch s.SubsampleRatio {
+	case image.YCbCrSubsampleRatio422:
+		hs = 1
+	case image.YCbCrSubsampleRatio420:
+		hs, vs = 1, 1
+	case image.YCbCrSubsampleRatio440:
+		vs = 1
+	case image.YCbCrSubsampleRatio411:
+		hs = 2
+	case image.YCbCrSubsampleRatio410:
+		hs, vs = 2, 1
+	}
+	b := s.Rect
+	yRow := s.Y[(y-b.Min.Y)*s.YStride:]
+	cRow := (y>>vs - b.Min.Y>>vs) * s.CStride
+	for x := range b.Dx() {
+		ci := cRow + (b.Min.X+x)>>hs - b.Min.X>>hs
+		yy := int32(yRow[x]) * 0x10101
+		cb, cr := int32(s.Cb[ci])-128, int32(s.Cr[ci])-128
+		o := x * channels
+		dst[o] = clamp16(yy + 91881*cr)
+		dst[o+1] = clamp16(yy - 22554*cb - 46802*cr)
+		dst[o+2] = clamp16(yy + 116130*cb)
+	}
+}
+
+// clamp16 returns v >> 16 clamped to [0, 255], v being a 16.16 fixed-point value.
+func clamp16(v int32) uint8 {
+	if uint32(v)&0xff000000 == 0 {
+		return uint8(v >> 16)
+	}
+	return uint8(^(v >> 31))
 }
 
 // hasAlpha reports whether a decoder's colour model can carry transparency (PNG colour types 4 and 6, and
