@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "68379e8e142fe51bdd4f054c7bf454b1af6669b21533fb1d0c666bbd0b8094f7",
+		SourceHash: "c331e2c43aad57160bc0171f626f9e6ddc637b61a198fec49231ad3f279c070b",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "171b5303d1a87b43609e99219116dd31a62fb5e296bdebe327ee386bc6633476",
+		SourceHash: "33e2ad199257458f21cf957c839edf393157fe3708878f3ac1b1b4b576628c22",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e6de0e4fdfaed9344f11409fdb342a81aba941efa88a4eda8b9c33c7ef9b2be1",
+		SourceHash: "a6df255bac21bdf5af860cfde0c35b03942b4dafedc870b41543f987d6863d0a",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c089b37ff26f05ee264d0a32a6354ff37023ca5aa2999becb98a3beebd86d6b6",
+		SourceHash: "cfb7cfd39b3c310701e53864f779a0983e0b51c69aa9614303bf356fa372f09a",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3cc9dbe562e79872c8901aa72161ec20cd940d948010faa3fba5808dcc9e0e8a",
+		SourceHash: "3f5b39ea8b022943eb15ad3c8eb58bae576870a93024247adaa915640f567e04",
 	},
 	{
 		Name: "composite_bg",
@@ -126,7 +126,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b857dffd2ad04f4c89b28bd03da8c502207a46c3a9af5777d1d4e0477acc3fbf",
+		SourceHash: "6f33a1a4866ef6c0fd9c6ba55ec05dc549b1ce92d19b47b7b2e64c7f42648e4b",
 	},
 	{
 		Name: "composite_infer",
@@ -150,7 +150,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "93705865b3d660c963c53e8234767608868f03145235d2a556acf50c6818fd96",
+		SourceHash: "bce5b6666e37514185276139ed5c3908e9db25cf0592bbc2d56e3cdc7266a272",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -180,7 +180,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0cbf743fcc8c6ad1fefd3b5a3e931fe309d12006fc97a134bc25ba9653dd0493",
+		SourceHash: "151f2249853885b8eda9b67a9e04846a87c97970504d105203e143be5b04e02f",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -205,7 +205,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fc75a9980b55d51f16e66d098c03be873f2d2e9ee2f71426092aae789aacc73b",
+		SourceHash: "cbc4bb9eb49b51b9e850fc6bd7e36875e8dbe099329e35c708eef7d7e2a0abcf",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -234,7 +234,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "117c1003b71b3b0b089555ced973a84eced7fc9e57cac3ef2fe7afb710fc663d",
+		SourceHash: "5a5219404a04f77af0c0f0b7fb3c827fe8e61c008479957fcdf9b6e474647419",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -261,7 +261,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a8231d8def09a2272cab378f1077be1594956f8ea3714efd414d0caa6997868b",
+		SourceHash: "98b5917b4971717009f2770895f6c5683f43d05e811fc192abc30746fbc34a74",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -290,7 +290,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b8ce4505cab8c0720aac98adcb18d0455605a39a862c187179daa0743b751ca8",
+		SourceHash: "b84305dbae527fb7d8c21cbabb30afa2cd315816931ebe7ec05cd0457676ac75",
 	},
 	{
 		Name: "ema_step",
@@ -306,7 +306,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "82ce89e66a20772dae9ab39470f8959bde8ad213cfdf16e2a79a0705e594dbc0",
+		SourceHash: "8891099bf965b12afcad352825687b017c782da1c0689b4dd7da909ab8b3e2f5",
 	},
 	{
 		Name: "fill_fwd",
@@ -320,7 +320,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f4a5eba46a55fa9d4f26daa741b7844c199423529e04c279b750bd5fdf49e8b8",
+		SourceHash: "7ab4a5ea3014a75540fbe3070df1313c215e92e878ed5c5b04a121b1041eff87",
 	},
 	{
 		Name: "freq_bwd",
@@ -339,7 +339,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6768f21ce66894c0d6d04ea75486bdfd0e2b2276fff7d49aeae709ed738d0fe9",
+		SourceHash: "77285d6b0404e900ac379df4251207525544778fa9cac8fd6de6a2c718bb645e",
 	},
 	{
 		Name: "freq_fwd",
@@ -357,7 +357,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3c5cfd48792bff5bb9657facf6310c7ae64e8b2ca3e1267910b73f1493d8e775",
+		SourceHash: "1bb1b81029c5a65ba3926cf5454b30f51242ef1c50f6befe56da35f23ed97f56",
 	},
 	{
 		Name: "gate_bwd",
@@ -385,7 +385,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7068b595f8fc43886f631049e708bc5f004d350f669e32d3794378db639a9853",
+		SourceHash: "cf9057ff93d540d4e7e903d80c04c09aab691e6e3fbf25e70a26c6ebf3cc5030",
 	},
 	{
 		Name: "gate_fwd",
@@ -410,7 +410,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a211cd466c3f76e0defba7170066c2570b824c77e2adbcce52b5a0fb2ae31261",
+		SourceHash: "ce747b9bba2468dcfba1db69d81dab5e662150cf33496972418629747604a7d8",
 	},
 	{
 		Name: "gate_reduce",
@@ -432,7 +432,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a089d368bb4c24f9916430d40a037cb7ecf6801a984e44e1660c8d2f0bb44897",
+		SourceHash: "32efddf7d6c12987e91ee854e96d50ebf559c5537e1151a43c8bd4a493b8de60",
 	},
 	{
 		Name: "grid_bwd",
@@ -462,7 +462,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "da62e74da87d64de781e7ba7e6fe6d7d12231474f39dd1cdf776d089b905f47e",
+		SourceHash: "174011ba26019ccd48ab084f1fe77c2e6497e2bb1c5a96690d0f83e5a93819d1",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -493,7 +493,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "54d207b9e14fda9d09ea1ef208464990fdc0a2d7909a695f38d125671ac527f9",
+		SourceHash: "2f1aad389faf20d0e74850fb01991cea39cde9606b76bf1f2e8068e607c03202",
 	},
 	{
 		Name: "grid_fwd",
@@ -523,7 +523,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "45e865f2e2d2aaef8a17d19573ad24883653affeff12e5ebbb51f87864d428b5",
+		SourceHash: "a1aa096266610750a66bf44115c457fd7e198e8c846de49d662e17f1fdd950ae",
 	},
 	{
 		Name: "grid_probe",
@@ -551,7 +551,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "4213138599aa1b641686045b6604167d16b74ba8ce4f7166dfbb402d35c41352",
+		SourceHash: "19e2da9b55e27d0e717737ad6167fd2bde28c2154e0d10ddae3eb56118d21e7e",
 	},
 	{
 		Name: "loss_fwd",
@@ -572,7 +572,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9dfe619e24a7f0e5de8f7c9e1c28e60fdf0714c2f2152094a5f23ab19d00fe17",
+		SourceHash: "70fe682d43e2972ecdee9406ad858fa229a64f8ffbe7ee7b91418653e7270d9d",
 	},
 	{
 		Name: "march_analytic",
@@ -608,7 +608,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d9a1ab7bc00080a47dad77b6f85904fe4c37128d29e3f1119031e805904c8eea",
+		SourceHash: "7980249888c93e204ddca5def6281d84a4c97b74cef8ca71e781d6cfce12e907",
 	},
 	{
 		Name: "march_infer",
@@ -635,7 +635,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3258001ac3470896e7bf5595c5b0c0a81a65241922e29093fcde91daf27d8268",
+		SourceHash: "da0590f716f7a75265ef0e91ed0633b087c116c8543c79586e1bb8b885af40e6",
 	},
 	{
 		Name: "march_train",
@@ -662,7 +662,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8df3639a07ec0aeeb65e7cd087c700d8b58182a15983619349faa3d2ed500e81",
+		SourceHash: "2cb04ddd5a19855efbf20a7ce83490b35960447b16cc3ac8e3744fd7cc331fb8",
 	},
 	{
 		Name: "mlp_bwd",
@@ -694,7 +694,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 		},
-		SourceHash: "6c03d09f6cae4b7415bcceff299c98eb1da57dbb3439ff8a4537943dc979a012",
+		SourceHash: "bf4b2c82b3c3034beaaad4f6be22d9b49c4e1d25bd3f238ffe967c4a4bc4a1d3",
 	},
 	{
 		Name: "mlp_fwd",
@@ -725,7 +725,24 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 		},
-		SourceHash: "b93ea4455f6239e9059eeae2bc15458fd391768a409f5c348acb45fb74808561",
+		SourceHash: "b90e6b1e7a96f9590cb3e4d3ac8eca6de112427aa09d3f4cda12a07d183db344",
+	},
+	{
+		Name: "mlp_l2_bwd",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", ReadOnly: true},
+			{Binding: 1, Name: "T", ReadOnly: true},
+			{Binding: 2, Name: "DY", ReadOnly: false},
+			{Binding: 3, Name: "SQ", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "scale", Type: "float", Offset: 4, Size: 4},
+		},
+		PushSize:   8,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "4a512cc366f6f876661c0111db857f3d9041ca7a3126b2f79bf7ef86694c5d21",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -765,7 +782,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "7cc60da77dfb2a1b0e432585e512676fa2acaf5f7482dc9e133d4b14ae15bdfc",
+		SourceHash: "8e8786b303b8d993de213e5cd33b58502f44ff5759d9e3c91d57423e70ef6531",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -804,7 +821,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "ffbf9c9a66d56d589ddfc137ec56b29837675a210b3911820407add1b3a2c3e7",
+		SourceHash: "9045a425ffbb4d524bfbd3a36e8e204c2287978758e54c8b3bee4e64747e1b07",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -830,7 +847,7 @@ var manifest = []Kernel{
 		PushSize:   48,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7256ea96866349c17ffbf3d6e3acbcbd11963336742671553a71613feab6a9b9",
+		SourceHash: "2b57be29595e49d1ab812b7a1963058a7ec169954c1805fe3e04c5786a39dddc",
 	},
 	{
 		Name: "mlp_wsum",
@@ -847,7 +864,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9dd6188da5a91415ae26b6fabb4ad9bf079b6c4291b6fd2b967b217ab3bf4e9f",
+		SourceHash: "520aaf3b485db1d5769775edb2e1f052a7d75d45767c0df7dc23da651951cb19",
 	},
 	{
 		Name: "occ_bits",
@@ -863,7 +880,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ce98c09728b86f72a3af681e4c32d5977b3031f6065b232e7351ba9b640ae3c5",
+		SourceHash: "3da945804a4086f21a349f50fd1f63f8cbd7d6f5b9749d6be80bdd7c9f92a6fe",
 	},
 	{
 		Name: "occ_dilate",
@@ -877,7 +894,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "54475c362ea6aa10058a555388a7c36f8226ff3ab3b8c95fa81a573299a0daf1",
+		SourceHash: "d5684a16d0654b82d3d635e73da072de64c61ebffa5c35dbf05d6c1c61edfcfb",
 	},
 	{
 		Name: "occ_ema",
@@ -892,7 +909,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "19ee4f581440181b98d773813221d6f3e59c1e4aeee9a899caabe27bd9b92fae",
+		SourceHash: "37cd9c5eb96a31852262adf7b0e59e6e9e9b71b775041cd860aabb874a1bc7dc",
 	},
 	{
 		Name: "occ_mean",
@@ -909,7 +926,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "054b7b3ae6879bdd422ede0fbb6c1c1a8d395bec971969f45666dce3207c03d9",
+		SourceHash: "656f6be9b9da80a3db8d6dad12bdf78a4b1a0a1d631e21eb639097279d126cf2",
 	},
 	{
 		Name: "occ_points",
@@ -925,7 +942,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7ae4074005785e477e659f8bb1d64ebb6db63af8df1d5548c4772c94cd55bbaf",
+		SourceHash: "18c486b0c8ef5789c7225e5310ceb3f2e998ac01a84036efff1044ae3ec2d810",
 	},
 	{
 		Name: "occ_untrained",
@@ -946,7 +963,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1986b332eb8f997542d61fb4a3ffb0b7e4e05c42348a19df203181a28d9e04db",
+		SourceHash: "b30c33d1b6a13157a343bbb7dcc70fb60ea322b7d5d7fbb8c11e3ebdf613e877",
 	},
 	{
 		Name: "rays_gen",
@@ -982,7 +999,7 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fefaf9aa6286e7043948bc79f46e0a2027ec3763bdbc0523ad1b5d0312c0bc10",
+		SourceHash: "4d8367a1b1a6b9556b6ebf37f93f7745f7b762c713faf23546cf51a524e223c6",
 	},
 	{
 		Name: "sh_bwd",
@@ -999,7 +1016,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2b49bb79f6ac01014f703737daa5638c257a8beb1b7d8fec6deafc937dc73814",
+		SourceHash: "e0338d51dc9fa9a3ed1ddcf0f82602d37076c475bb2f222e46cf58f97419dba8",
 	},
 	{
 		Name: "sh_fwd",
@@ -1015,7 +1032,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b42bf8feb7d0531866d678f7169638b3cc4b58c20d25da0b1d91e6794fe04401",
+		SourceHash: "df7f93e07ef48abc0bbe2b5545b4d25851665f5c8d462eb2b09afa4551dda007",
 	},
 	{
 		Name: "sum_reduce",
@@ -1030,7 +1047,27 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7f94405bd7922557622456664919285a6297bb06c8c3e7ff21e2dad6746eab39",
+		SourceHash: "cca22c86d69099c639bd903664883202957d9c5080d4342c0e13e66eb85636ff",
+	},
+	{
+		Name: "testcard_draw",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Palette", ReadOnly: true},
+			{Binding: 1, Name: "Win", ReadOnly: true},
+			{Binding: 2, Name: "Image", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "width", Type: "uint", Offset: 0, Size: 4},
+			{Name: "height", Type: "uint", Offset: 4, Size: 4},
+			{Name: "frame", Type: "uint", Offset: 8, Size: 4},
+			{Name: "nwin", Type: "uint", Offset: 12, Size: 4},
+			{Name: "dim", Type: "uint", Offset: 16, Size: 4},
+			{Name: "gain", Type: "float", Offset: 20, Size: 4},
+		},
+		PushSize:   24,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "511300ed7f1564fb45513200fbd2b6c335c82d3dabc2daf36596e6a0d731be34",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -1049,7 +1086,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2a5ddce269b6420f010c414eb74c59adaf7745d9895c5d6f8c3427db6636a711",
+		SourceHash: "7e4c11000163f11cd9b4b0329cec336cd212f453dadf1650eded6c7c42b26344",
 	},
 	{
 		Name: "torsoocc_points",
@@ -1064,7 +1101,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2b4ad9a4dcb27c2bfd1a1ad59c4c3ec233751a0d61c1186865e2c24800252ca3",
+		SourceHash: "8f9f66f98347eff01d9a89fabc98c1d5cfd604e0cb8c6a7a478bfe9e500b5847",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1086,7 +1123,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8c363aa5986e4c2d42b5f8854255eb9a4c436ee51d9b9ab8173f3c7dbe90a6d2",
+		SourceHash: "61b67fb8f60e389cc7c699c78fba8f606fd81a40185f409bedd171f4ed06b2ee",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1103,6 +1140,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "dcb4d33b2a0ae5dc76389f396c36a73ed04affa444526f86e61dd0c2db855fd6",
+		SourceHash: "5c7150080d744c8935d78762216434d677bbe7ad79f70676089d4ff9aa8aef3d",
 	},
 }
