@@ -43,6 +43,9 @@ type Options struct {
 	Background string
 	// CacheBytes bounds the decoded-image cache (0 means 256 MiB; negative disables caching).
 	CacheBytes int64
+	// SmoothEye replaces each eye value by the mean of itself and its neighbours in the split (3 taps, truncated
+	// at the ends), ER-NeRF's --smooth_eye.
+	SmoothEye bool
 	// DecodeAll fully decodes every image while validating (a few ms per 512² image and core) instead of reading
 	// headers only, so truncated or corrupt image data is caught up front rather than mid-training.
 	DecodeAll bool
@@ -120,7 +123,26 @@ func Load(dir string, opt Options) (*Dataset, error) {
 	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	if opt.SmoothEye {
+		d.smoothEye()
+	}
 	return d, nil
+}
+
+// smoothEye sets eye_k to the mean of eye_{k−1}, eye_k, eye_{k+1} over the neighbours that exist.
+func (d *Dataset) smoothEye() {
+	eye := make([]float64, len(d.Frames))
+	for i := range d.Frames {
+		eye[i] = d.Frames[i].Eye
+	}
+	for i := range d.Frames {
+		lo, hi := max(i-1, 0), min(i+2, len(eye))
+		sum := 0.0
+		for _, v := range eye[lo:hi] {
+			sum += v
+		}
+		d.Frames[i].Eye = sum / float64(hi-lo)
+	}
 }
 
 func splitFiles(split string) ([]string, error) {
@@ -253,7 +275,11 @@ func checkImage(path string, w, h int, needAlpha, full bool, ps *problems) bool 
 		return false
 	}
 	if cfg.Width != w || cfg.Height != h {
-		ps.add(KindImageSize, path, "is %dx%d, the transforms json says %dx%d", cfg.Width, cfg.Height, w, h)
+		hint := ""
+		if cfg.Width%2+cfg.Height%2 > 0 && cfg.Width-w <= 1 && cfg.Height-h <= 1 {
+			hint = ` (odd size: without "w"/"h" the json's size is 2·int(cx) × 2·int(cy), truncated to even)`
+		}
+		ps.add(KindImageSize, path, "is %dx%d, the transforms json says %dx%d%s", cfg.Width, cfg.Height, w, h, hint)
 		return false
 	}
 	if needAlpha && !hasAlpha(cfg.ColorModel) {

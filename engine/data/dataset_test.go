@@ -108,6 +108,16 @@ func TestLoadSynthetic(t *testing.T) {
 	if val.Len() != n-train || val.Frames[0].ImgID != train || val.Background().Pix[0] != 255 {
 		t.Errorf("val split: %d frames from img_id %d", val.Len(), val.Frames[0].ImgID)
 	}
+	smooth, err := Load(dir, Options{SmoothEye: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range map[int]float64{0: (d.Frames[0].Eye + d.Frames[1].Eye) / 2,
+		7: (d.Frames[6].Eye + d.Frames[7].Eye + d.Frames[8].Eye) / 3, train - 1: (d.Frames[train-2].Eye + d.Frames[train-1].Eye) / 2} {
+		if got := smooth.Frames[i].Eye; math.Abs(got-want) > 1e-15 {
+			t.Errorf("smoothed eye %d = %g, want %g", i, got, want)
+		}
+	}
 	all, err := Load(dir, Options{Split: "trainval", Features: NoFeatures})
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +196,7 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		KindMissing + " (4):", "gt_imgs/3.jpg", "gt_imgs/4.jpg", "torso_imgs/5.png", "ori_imgs/6.lms",
 		"ori_imgs/7.lms: 2 points, want 68",
 		"torso_imgs/8.png: is 26x16, the transforms json says 24x16",
-		"bc.jpg: is 24x17",
+		"bc.jpg: is 24x17, the transforms json says 24x16 (odd size",
 		"torso_imgs/9.png: torso layers must be RGBA",
 		"gt_imgs/10.jpg: image: unknown format",
 		"au.csv: 15 rows but img_id reaches 19",
