@@ -94,8 +94,9 @@ func (e gridEval[T]) unit(x []T, n, p int, u *[3]T) bool {
 	return in
 }
 
-// corners fills cs for level l at unit position u: pos_d = u_d·scale_l + 0.5, g_d = ⌊pos_d⌋, f_d = pos_d − g_d.
-func (e gridEval[T]) corners(u *[3]T, l int, cs *cells[T]) {
+// corners fills cs for level l at unit position u: pos_d = u_d·scale_l + 0.5, g_d = ⌊pos_d⌋, f_d = pos_d − g_d;
+// the weight derivatives only withGrad.
+func (e gridEval[T]) corners(u *[3]T, l int, cs *cells[T], withGrad bool) {
 	dim := e.lay.Config.Dim
 	lv := e.lay.Levels[l]
 	scale := T(lv.Scale)
@@ -122,7 +123,7 @@ func (e gridEval[T]) corners(u *[3]T, l int, cs *cells[T]) {
 		}
 		cs.row[k] = uint32(lv.Offset) + RowIndex(lv, e.lay.Config.Mode, cg[:dim])
 		cs.w[k] = w
-		for d := 0; d < dim; d++ {
+		for d := 0; d < dim && withGrad; d++ {
 			dw := T(1)
 			if k>>d&1 == 0 {
 				dw = -1
@@ -152,7 +153,7 @@ func (e gridEval[T]) forward(x, table []T) []float64 {
 			}
 			base := p * e.lay.PlaneParams()
 			for l := 0; l < c.Levels; l++ {
-				e.corners(&u, l, &cs)
+				e.corners(&u, l, &cs, false)
 				out := y[n*outDim+(p*c.Levels+l)*c.Features:]
 				for k := 0; k < cs.n; k++ {
 					row := table[base+int(cs.row[k])*c.Features:]
@@ -182,7 +183,7 @@ func (e gridEval[T]) backward(x, table, dY []T) (dTable, dX []float64) {
 			}
 			base := p * e.lay.PlaneParams()
 			for l := 0; l < c.Levels; l++ {
-				e.corners(&u, l, &cs)
+				e.corners(&u, l, &cs, true)
 				g := dY[n*outDim+(p*c.Levels+l)*c.Features:]
 				var du [3]float64
 				for k := 0; k < cs.n; k++ {

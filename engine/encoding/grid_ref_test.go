@@ -25,7 +25,6 @@ func randSlice(r *rand.Rand, n int, lo, hi float64) []float32 {
 	return v
 }
 
-
 // A linear function of the vertex coordinates is reproduced exactly by multilinear interpolation: on a dense
 // level with E[g] = a·g_x + b·g_y + c the output is a·pos_x + b·pos_y + c with pos = u·scale + 0.5.
 func TestGridInterpolatesLinearFunctions(t *testing.T) {
@@ -117,8 +116,8 @@ func sameCells(lay *Layout, pr projection, xa, xb []float64) bool {
 			return false
 		}
 		for l := range lay.Levels {
-			e.corners(&ua, l, &ca)
-			e.corners(&ub, l, &cb)
+			e.corners(&ua, l, &ca, false)
+			e.corners(&ub, l, &cb, false)
 			if ca.row != cb.row {
 				return false
 			}

@@ -115,7 +115,7 @@ func TestGridProbeBitExact(t *testing.T) {
 				for l := 0; l < c.cfg.Levels; l++ {
 					at := 2 * ((n*g.pr.planes+p)*c.cfg.Levels + l) * corners
 					if inside {
-						e.corners(&u, l, &cs)
+						e.corners(&u, l, &cs, false)
 					}
 					for kk := 0; kk < corners; kk++ {
 						row, w := uint32(0xffffffff), uint32(0)

@@ -20,13 +20,17 @@ uint grid_row(uvec3 g, uint dims, uint entries, uint res, bool hashed) {
 		idx += g[d] * stride;
 		stride *= res + 1u;
 	}
-	if (hashed && stride > entries) {
+	if (stride <= entries) {
+		return idx; // dense: g_d ≤ R_l, so idx < (R_l+1)^dims ≤ T_l and the modulo is the identity
+	}
+	if (hashed) {
 		idx = g.x ^ (g.y * GRID_PRIME1);
 		if (dims > 2u) {
 			idx ^= g.z * GRID_PRIME2;
 		}
 	}
-	return idx % entries;
+	// Integer division is scalarised on CPU devices; hashed and wrapping levels have T_l = 2^log2T in practice.
+	return (entries & (entries - 1u)) == 0u ? idx & (entries - 1u) : idx % entries;
 }
 
 // grid_unit: u = (v + bound)·inv2b, the map of [−bound, bound] onto [0, 1]; false when u is outside [0, 1]
