@@ -42,9 +42,13 @@ func initField(t *testing.T, d *compute.Device, f *AnalyticField) *AnalyticField
 	return f
 }
 
-func download32(t testing.TB, b *compute.Buffer, n int) []float32 { return optest.Download[float32](t, b)[:n] }
+func download32(t testing.TB, b *compute.Buffer, n int) []float32 {
+	return optest.Download[float32](t, b)[:n]
+}
 
-func downloadU32(t testing.TB, b *compute.Buffer, n int) []uint32 { return optest.Download[uint32](t, b)[:n] }
+func downloadU32(t testing.TB, b *compute.Buffer, n int) []uint32 {
+	return optest.Download[uint32](t, b)[:n]
+}
 
 // raysFromGPU rebuilds the host Rays of a batch from its device buffers.
 func raysFromGPU(t *testing.T, b *RayBuffers) Rays {
