@@ -61,13 +61,34 @@ func (e *ValidationError) Error() string {
 		fmt.Fprintf(&b, "\n  %s (%d):", k, len(g))
 		for i, p := range g {
 			if i == examplesPerKind {
-				fmt.Fprintf(&b, "\n    ... and %d more", len(g)-examplesPerKind)
+				fmt.Fprintf(&b, "\n    ... and %d more%s", len(g)-examplesPerKind, tallyByFolder(g[i:]))
 				break
 			}
 			fmt.Fprintf(&b, "\n    %s", p)
 		}
 	}
 	return b.String()
+}
+
+// tallyByFolder counts problems per folder, e.g. " (gt_imgs/ 1527, ori_imgs/ 1533)", in first-seen order.
+func tallyByFolder(ps []Problem) string {
+	counts := map[string]int{}
+	var order []string
+	for _, p := range ps {
+		d := filepath.Dir(p.Path) + "/"
+		if counts[d] == 0 {
+			order = append(order, d)
+		}
+		counts[d]++
+	}
+	if len(order) < 2 {
+		return ""
+	}
+	parts := make([]string, len(order))
+	for i, d := range order {
+		parts[i] = fmt.Sprintf("%s %d", d, counts[d])
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // problems collects Problems from concurrent validators; paths are made relative to dir.

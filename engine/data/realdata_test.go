@@ -1,7 +1,11 @@
 package data
 
 import (
+	"errors"
 	"math"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"ern/engine/fixture"
@@ -111,5 +115,35 @@ func TestRealAU(t *testing.T) {
 				t.Errorf("%d of %d frames have eye feature > 0.5; blinks are brief", blinks, len(au))
 			}
 		})
+	}
+}
+
+// TestRealSplitWithoutImages points a directory at the real ct_man transforms and au.csv (symlinks) with no
+// images: Load must list every missing file (3 per frame, plus bc.jpg and aud_ds.npy) yet print a short message.
+func TestRealSplitWithoutImages(t *testing.T) {
+	dir := t.TempDir()
+	for dst, src := range map[string]string{TransformsFile("train"): "cityu_ct_man_data_kf.json", AUFile: "cityu_ct_man_au.csv"} {
+		if err := os.Symlink(fixture.SharedData(t, "nerf_format", src), filepath.Join(dir, dst)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := Load(dir, Options{})
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("Load: %v, want *ValidationError", err)
+	}
+	const frames = 1533
+	if len(ve.Problems) != 3*frames+2 {
+		t.Errorf("%d problems, want %d", len(ve.Problems), 3*frames+2)
+	}
+	for _, p := range ve.Problems {
+		if p.Kind != KindMissing {
+			t.Errorf("unexpected problem %s: %s", p.Kind, p)
+		}
+	}
+	msg := err.Error()
+	if lines := strings.Count(msg, "\n"); lines > 3+examplesPerKind || !strings.Contains(msg, "missing file (4601)") ||
+		!strings.Contains(msg, "and 4595 more (gt_imgs/ 1529, ori_imgs/ 1533, torso_imgs/ 1533)") || !strings.Contains(msg, "aud_ds.npy") {
+		t.Errorf("message (%d lines):\n%s", lines, msg)
 	}
 }
