@@ -1,5 +1,6 @@
 // composite_bg — final pixels: the head over a background (spec §9.3) and normalised depth.
-// Math: rgb = clamp(image + (1 - ws) bg, 0, 1) with bg = bg_img[pix] (mode 1) or the push colour (mode 0);
+// Math: rgb = clamp(image + (1 - ws) bg, 0, 1) with bg = bg_img[pix] (mode 1, pixels below bg_pixels) or the push
+// colour (mode 0, or a pixel the image does not cover);
 // alpha = ws; depth_n = max(depth - near, 0) / (far - near), 0 for rays that miss the box (far <= near).
 // Go reference: engine/render CompositeBGRef (composite_ref.go).
 #version 450
@@ -22,6 +23,7 @@ layout(std430, set = 0, binding = 7) writeonly buffer DepthN { float depth_n[]; 
 layout(push_constant) uniform Push {
     uint n;
     uint mode;
+    uint bg_pixels; // pixels in bg (mode 1)
     float bg_r, bg_g, bg_b;
 } pc;
 
@@ -29,10 +31,8 @@ void main() {
     uint i = ern_gid();
     if (i >= pc.n) return;
     vec3 b = vec3(pc.bg_r, pc.bg_g, pc.bg_b);
-    if (pc.mode == 1u) {
-        uint p = pix[i];
-        b = vec3(bg[3u * p], bg[3u * p + 1u], bg[3u * p + 2u]);
-    }
+    uint p = pix[i];
+    if (pc.mode == 1u && p < pc.bg_pixels) b = vec3(bg[3u * p], bg[3u * p + 1u], bg[3u * p + 2u]);
     float a = ws[i];
     vec3 c = clamp(vec3(image[3u * i], image[3u * i + 1u], image[3u * i + 2u]) + (1.0 - a) * b, 0.0, 1.0);
     rgba[4u * i] = c.x;
