@@ -120,6 +120,10 @@ func (m *MLP) NewState(capacity int) (*MLPState, error) {
 		return nil, fmt.Errorf("nn: MLP state capacity %d", capacity)
 	}
 	sw := m.cfg.SavedWidth()
+	if lim := m.d.Info().MaxStorageRange; uint64(4*capacity*sw) > lim {
+		return nil, fmt.Errorf("nn: MLP %v state for %d samples spans %d MiB, beyond the device's %d MiB binding range; split the batch",
+			m.cfg.Widths, capacity, 4*capacity*sw>>20, lim>>20)
+	}
 	s := &MLPState{Cap: capacity}
 	var err error
 	if s.saved, err = m.d.NewBuffer(4*capacity*sw, compute.DeviceLocal); err != nil {
