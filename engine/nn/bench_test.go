@@ -51,7 +51,7 @@ func newBenchMLP(b *testing.B, cfg MLPConfig, v Variant) *benchMLP {
 	dy := to32(randVec(rng, benchBatch*cfg.Out(), -1, 1))
 	bm := &benchMLP{d: d, m: m, st: st,
 		seg: Seg{Buf: optest.Buffer(b, d, p)}, gseg: Seg{Buf: optest.Zeros(b, d, cfg.NumParams())},
-		x:  Mat{Buf: optest.Buffer(b, d, x), Stride: cfg.In()}, y: Mat{Buf: optest.Zeros(b, d, benchBatch*cfg.Out()), Stride: cfg.Out()},
+		x: Mat{Buf: optest.Buffer(b, d, x), Stride: cfg.In()}, y: Mat{Buf: optest.Zeros(b, d, benchBatch*cfg.Out()), Stride: cfg.Out()},
 		dy: Mat{Buf: optest.Buffer(b, d, dy), Stride: cfg.Out()}, dx: Mat{Buf: optest.Zeros(b, d, benchBatch*cfg.In()), Stride: cfg.In()}}
 	// verify before timing: rows spread over the batch against the reference
 	r := d.Record()
