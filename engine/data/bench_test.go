@@ -39,7 +39,8 @@ func resetPeakRSS() {
 	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
-// BenchmarkDataset1Min times a 1-minute 512² dataset (1500 frames at 25 fps, gradient images written once):
+// BenchmarkDataset1Min times a 1-minute 512² dataset (1500 frames at 25 fps; 50 distinct gradient images whose
+// files repeat, written once):
 // header validation + load, full-decode validation + load, and one pass decoding every frame's GT and
 // torso-over-background composite through the default 256 MiB cache, and one shuffled epoch through Prefetch
 // with a worker per core. Each reports frames/s and the peak RSS of the process during the timed loop (VmHWM
@@ -48,7 +49,7 @@ func BenchmarkDataset1Min(b *testing.B) {
 	const n, size = 1500, 512
 	dir := b.TempDir()
 	start := time.Now()
-	makeDataset(b, dir, synthSpec{n: n, w: size, h: size})
+	makeDataset(b, dir, synthSpec{n: n, w: size, h: size, distinct: 50})
 	b.Logf("generated %d frames of %d² in %v", n, size, time.Since(start).Round(time.Millisecond))
 	verify := func(b *testing.B, opt Options) *Dataset {
 		d, err := Load(dir, opt)

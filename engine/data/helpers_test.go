@@ -20,6 +20,7 @@ type synthSpec struct {
 	n, w, h  int  // frames and image size
 	features int  // audio feature rows (0: n)
 	parsing  bool // write parsing/ maps too
+	distinct int  // images repeat every distinct frames (copied bytes; 0: every frame is drawn)
 }
 
 // synthLandmarks places the 68 points of frame k on an ellipse around the image centre, shifted by k pixels.
@@ -151,14 +152,37 @@ func makeDataset(t testing.TB, dir string, s synthSpec) {
 	if err := writeJPEG(filepath.Join(dir, BackgroundJPG), bg); err != nil {
 		t.Fatal(err)
 	}
+	drawn := s.n
+	if s.distinct > 0 {
+		drawn = min(s.distinct, s.n)
+	}
 	parallel(s.n, func(k int) {
-		img := gradientRGBA(k, s.w, s.h)
 		l := synthLandmarks(k, s.w, s.h)
-		errs := []error{writeJPEG(GTPath(dir, k), opaque(img)), writePNG(TorsoPath(dir, k), img), WriteLandmarks(LandmarksPath(dir, k), &l)}
-		if s.parsing {
-			errs = append(errs, writePNG(ParsingPath(dir, k), image.NewGray(image.Rect(0, 0, s.w, s.h))))
+		errs := []error{WriteLandmarks(LandmarksPath(dir, k), &l)}
+		if k < drawn {
+			img := gradientRGBA(k, s.w, s.h)
+			errs = append(errs, writeJPEG(GTPath(dir, k), opaque(img)), writePNG(TorsoPath(dir, k), img))
+			if s.parsing {
+				errs = append(errs, writePNG(ParsingPath(dir, k), image.NewGray(image.Rect(0, 0, s.w, s.h))))
+			}
 		}
 		for _, err := range errs {
+			if err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	parallel(s.n-drawn, func(i int) {
+		k := drawn + i
+		paths := []func(string, int) string{GTPath, TorsoPath}
+		if s.parsing {
+			paths = append(paths, ParsingPath)
+		}
+		for _, path := range paths {
+			b, err := os.ReadFile(path(dir, k%drawn))
+			if err == nil {
+				err = os.WriteFile(path(dir, k), b, 0o644)
+			}
 			if err != nil {
 				t.Error(err)
 			}
