@@ -113,8 +113,8 @@ func CompositeTrainBackwardRef(s SampleData, ex ExtraSpec, tThresh float64, fw C
 	return g
 }
 
-// Background is what the head is composited over (spec §9.3): a per-pixel image [H·W, 3] when Image is set, else
-// the constant Colour.
+// Background is what the head is composited over (spec §9.3): a per-pixel image [H·W, 3] when Image is set (pixels
+// it does not cover take Colour), else the constant Colour.
 type Background struct {
 	Colour [3]float32
 	Image  []float32
@@ -128,7 +128,7 @@ func CompositeBGRef(c Composite, near, far []float64, pix []uint32, bg Backgroun
 	for i := range n {
 		for ch := range 3 {
 			b := float64(bg.Colour[ch])
-			if bg.Image != nil {
+			if bg.Image != nil && 3*int(pix[i]) < len(bg.Image) {
 				b = float64(bg.Image[3*int(pix[i])+ch])
 			}
 			rgba[4*i+ch] = min(max(c.Image[3*i+ch]+(1-c.WS[i])*b, 0), 1)

@@ -50,4 +50,18 @@ func TestCompositeTrainGPU(t *testing.T) {
 	optest.Compare(t, "dσ", gs.Download(t), g.Sigma, bwdTol)
 	optest.Compare(t, "drgb", grgb.Download(t), g.RGB, bwdTol)
 	optest.Compare(t, "dextra", gex.Download(t), g.Extra, bwdTol)
+
+	// A zero upstream gradient gives zero gradients.
+	rec.Fill(tb.DImage, 0)
+	rec.Fill(tb.DWS, 0)
+	rec.Fill(tb.DExtraSum, 0)
+	r.RecordBackward(rec, tb)
+	optest.Submit(t, rec)
+	for name, gb := range map[string]*optest.Guarded{"dσ": gs, "drgb": grgb, "dextra": gex} {
+		for i, v := range gb.Download(t) {
+			if v != 0 {
+				t.Fatalf("%s[%d] = %g under a zero upstream gradient", name, i, v)
+			}
+		}
+	}
 }

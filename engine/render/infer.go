@@ -56,8 +56,8 @@ type compInferPush struct {
 }
 
 type bgPush struct {
-	N, Mode       uint32
-	BgR, BgG, BgB float32
+	N, Mode, BGPixels uint32
+	BgR, BgG, BgB     float32
 }
 
 // InferSteps is ER-NeRF's pass schedule (spec §8.4): n_step = max(min(N / n_alive, 8), 1) samples per alive ray.
@@ -65,12 +65,22 @@ func InferSteps(n, alive int) int { return max(min(n/alive, 8), 1) }
 
 // Render runs inference for the rays already in f.Rays (RecordRays): passes of march_infer → field →
 // composite_infer while rays remain alive and fewer than MaxSteps steps were taken, then composite_bg over bg
-// (bg.Image, if set, is uploaded into f.BG and indexed by pixel). Each pass is one submission; the alive count is
+// (bg.Image [H·W, 3], if set, is uploaded into f.BG and indexed by each ray's pixel; pixels it does not cover
+// take bg.Colour). Each pass is one submission; the alive count is
 // read back between passes because it sizes the next pass's field dispatch.
 func (r *Renderer) Render(f *Frame, field Field, bg Background, perturb bool, seed uint32) error {
 	if bg.Image != nil {
-		if len(bg.Image) > 3*f.N {
-			return fmt.Errorf("render: background of %d values, frame holds %d", len(bg.Image), 3*f.N)
+		if len(bg.Image)%3 != 0 {
+			return fmt.Errorf("render: background of %d values is not RGB", len(bg.Image))
+		}
+		if len(bg.Image) > f.BG.Size()/4 {
+			nb, err := r.dev.NewBuffer(4*len(bg.Image), compute.DeviceLocal)
+			if err != nil {
+				return fmt.Errorf("render: background: %w", err)
+			}
+			f.BG.Release()
+			f.BG = nb
+			f.all[len(f.all)-1] = nb
 		}
 		if err := compute.Upload(f.BG, bg.Image); err != nil {
 			return fmt.Errorf("render: background: %w", err)
@@ -109,7 +119,7 @@ func (r *Renderer) Render(f *Frame, field Field, bg Background, perturb bool, se
 	}
 	p := &bgPush{N: uint32(f.N), BgR: bg.Colour[0], BgG: bg.Colour[1], BgB: bg.Colour[2]}
 	if bg.Image != nil {
-		p.Mode = 1
+		p.Mode, p.BGPixels = 1, uint32(len(bg.Image)/3)
 	}
 	rec.Dispatch1D(r.k.bg, f.N, p, f.Image, f.WS, f.Depth, f.Rays.NearFar, f.Rays.Pix, f.BG, f.RGBA, f.DepthN)
 	if err := rec.Submit(); err != nil {

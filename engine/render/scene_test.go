@@ -4,7 +4,6 @@ import (
 	"math"
 	"testing"
 
-	"ern/compute"
 	"ern/compute/optest"
 )
 
@@ -159,7 +158,8 @@ func TestInferMatchesTrain(t *testing.T) {
 	}
 	optest.Submit(t, rec)
 	rec.Release()
-	bg := Background{Colour: [3]float32{0.1, 0.2, 0.3}}
+	// A background image that covers all but the last 10 pixels, which fall back to the colour.
+	bg := Background{Colour: [3]float32{0.1, 0.2, 0.3}, Image: optest.NewRand(4).Uniform32(3*(cam.W*cam.H-10), 0, 1)}
 	if err := r.Render(fr, f, bg, false, 0); err != nil {
 		t.Fatal(err)
 	}
@@ -183,5 +183,51 @@ func TestInferMatchesTrain(t *testing.T) {
 	rgba, depth := CompositeBGRef(got, rays.Near, rays.Far, rays.Pix, bg)
 	optest.Compare(t, "rgba", download32(t, fr.RGBA, 4*n), rgba, optest.Tol{Abs: 1e-6, Rel: 1e-6})
 	optest.Compare(t, "normalised depth", download32(t, fr.DepthN, n), depth, optest.Tol{Abs: 1e-5, Rel: 1e-5})
-	_ = compute.DeviceLocal
+}
+
+// TestBatchSplitInvariance renders an image as one batch and as two pixel-list batches: per-ray outputs agree.
+func TestBatchSplitInvariance(t *testing.T) {
+	d := optest.Device(t)
+	r := newRenderer(t, d, DefaultConfig())
+	f := initField(t, d, HeadEllipsoid())
+	if err := r.UpdateGrid(f, 9); err != nil {
+		t.Fatal(err)
+	}
+	cam := frontCamera(24, 24, 24, 2.8, -0.1)
+	_, whole := renderTrain(t, r, f, cam, false)
+	n := cam.W * cam.H
+	var parts [2][]uint32
+	for p := range uint32(n) {
+		parts[p%3/2] = append(parts[p%3/2], p) // interleaved halves of unequal size
+	}
+	for _, list := range parts {
+		tb, err := r.NewTrainBatch(len(list), f.Extras())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec := d.Record()
+		if err := r.RecordRays(rec, tb.Rays, cam, RaySet{Kind: SetList, List: list}); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.RecordForward(rec, tb, f, false, 0); err != nil {
+			t.Fatal(err)
+		}
+		optest.Submit(t, rec)
+		rec.Release()
+		img, ws := download32(t, tb.Image, 3*tb.N), download32(t, tb.WS, tb.N)
+		ex := download32(t, tb.ExtraSum, 3*tb.N)
+		for i, pu := range list {
+			p := int(pu)
+			for ch := range 3 {
+				if math.Abs(float64(img[3*i+ch])-whole.Image[3*p+ch]) > 1e-6 ||
+					math.Abs(float64(ex[3*i+ch])-whole.Extra[3*p+ch]) > 1e-6 {
+					t.Fatalf("pixel %d differs between the split and the whole batch", p)
+				}
+			}
+			if math.Abs(float64(ws[i])-whole.WS[p]) > 1e-6 {
+				t.Fatalf("pixel %d: ws %g split, %g whole", p, ws[i], whole.WS[p])
+			}
+		}
+		tb.Release()
+	}
 }
