@@ -88,6 +88,9 @@ func Load(dir string, opt Options) (*Dataset, error) {
 	if opt.CacheBytes == 0 {
 		opt.CacheBytes = defaultCacheBytes
 	}
+	if opt.Split == "" {
+		opt.Split = "train"
+	}
 	files, err := splitFiles(opt.Split)
 	if err != nil {
 		return nil, fmt.Errorf("dataset %s: %w", dir, err)
@@ -102,6 +105,9 @@ func Load(dir string, opt Options) (*Dataset, error) {
 	var frames []TransformFrame
 	if tf != nil {
 		frames = tf.Frames
+		if len(frames) == 0 {
+			ps.add(KindJSON, filepath.Join(dir, files[0]), "the %s split has no frames", opt.Split)
+		}
 	}
 	maxImg, maxAud := -1, -1
 	for _, f := range frames {
@@ -147,7 +153,7 @@ func (d *Dataset) smoothEye() {
 
 func splitFiles(split string) ([]string, error) {
 	switch split {
-	case "", "train":
+	case "train":
 		return []string{TransformsFile("train")}, nil
 	case "val", "test":
 		return []string{TransformsFile("val")}, nil

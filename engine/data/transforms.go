@@ -101,6 +101,9 @@ func pick(a, b *float64) float64 {
 // NewTransforms builds the file for a split: focal_len when FX == FY (else fl_x, fl_y), cx, cy, and h, w only when
 // the size differs from ER-NeRF's 2·int(c) rule.
 func NewTransforms(in Intrinsics, frames []TransformFrame) *Transforms {
+	if frames == nil {
+		frames = []TransformFrame{} // "frames": [] rather than null
+	}
 	t := &Transforms{CX: ptr(in.CX), CY: ptr(in.CY), Frames: frames}
 	if in.FX == in.FY {
 		t.FocalLen = ptr(in.FX)
