@@ -211,7 +211,7 @@ func parseFrame(raw json.RawMessage) (TransformFrame, error) {
 		M     [][]float64 `json:"transform_matrix"`
 	}
 	if err := json.Unmarshal(raw, &f); err != nil {
-		return TransformFrame{}, jsonErrorAt(raw, err)
+		return TransformFrame{}, err
 	}
 	switch {
 	case f.ImgID == nil:
