@@ -107,6 +107,10 @@ func (d *Device) memoryType(bits uint32, want vk.MemoryPropertyFlagBits) (uint32
 // Size is the buffer's (or view's) size in bytes.
 func (b *Buffer) Size() int { return b.size }
 
+// Handle returns the Vulkan buffer and this view's byte offset in it, for code that records its own commands
+// (the player's copy into a swapchain image).
+func (b *Buffer) Handle() (vk.Buffer, int) { return b.buf, b.offset }
+
 // Mapped reports whether the host can read and write the buffer in place.
 func (b *Buffer) Mapped() bool { return b.ptr != nil }
 
