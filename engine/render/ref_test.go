@@ -122,3 +122,20 @@ func TestAnalyticChord(t *testing.T) {
 		t.Errorf("shell chord = %g, want 0.4", L)
 	}
 }
+
+// TestBudget checks ER-NeRF's point budget rule: mean_count rounded up to a multiple of 128, adding 128 even to a
+// multiple, capped by the capacity; full capacity when forced or unknown.
+func TestBudget(t *testing.T) {
+	r := &Renderer{cfg: DefaultConfig()}
+	for _, c := range []struct{ mean, n, want int }{{0, 100, 1600}, {256, 1000, 384}, {300, 1000, 384},
+		{383, 1000, 384}, {5000, 100, 1600}} {
+		r.meanCount = c.mean
+		if got := r.Budget(c.n); got != c.want {
+			t.Errorf("mean %d, %d rays: budget %d, want %d", c.mean, c.n, got, c.want)
+		}
+	}
+	r.meanCount, r.cfg.ForceAllRays = 256, true
+	if got := r.Budget(1000); got != 16000 {
+		t.Errorf("forced: budget %d, want 16000", got)
+	}
+}
