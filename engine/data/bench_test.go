@@ -42,7 +42,7 @@ func resetPeakRSS() {
 // BenchmarkDataset1Min times a 1-minute 512² dataset (1500 frames at 25 fps; 50 distinct gradient images whose
 // files repeat, written once):
 // header validation + load, full-decode validation + load, and one pass decoding every frame's GT and
-// torso-over-background composite through the default 256 MiB cache, and one shuffled epoch through Prefetch
+// torso-over-background composite through the default 64 MiB cache, and one shuffled epoch through Prefetch
 // with a worker per core. Each reports frames/s and the peak RSS of the process during the timed loop (VmHWM
 // after a reset).
 func BenchmarkDataset1Min(b *testing.B) {

@@ -18,7 +18,7 @@
 // Memory: frames are kept compact. Load holds only per-frame metadata (poses, landmarks, rectangles, eye value:
 // about 1.5 KB a frame), the audio features and the decoded background; GT, torso and parsing images stay on disk
 // and are decoded on demand, either through a byte-bounded LRU cache of 8-bit pixels (Dataset.GT / Torso /
-// Parsing; Options.CacheBytes, 256 MiB by default) or, for training's shuffled epochs, by a Prefetcher that
+// Parsing; Options.CacheBytes, 64 MiB by default) or, for training's shuffled epochs, by a Prefetcher that
 // decodes the known order on background workers a few frames ahead. A 5-minute 512² set (7500 frames) thus needs
 // ~11 MB of metadata plus the cache, where holding every image as float32 (ER-NeRF's --preload 1) needs
 // 7500·512²·(3+4)·4 B ≈ 55 GB. Decoding a 512² frame (JPEG + RGBA PNG) costs ~3–5 ms of one core.
