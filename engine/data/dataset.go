@@ -41,7 +41,8 @@ type Options struct {
 	Features string
 	// Background is "" for <dir>/bc.jpg, "white", "black", or the path of an image of the dataset's size.
 	Background string
-	// CacheBytes bounds the decoded-image cache (0 means 64 MiB, ~36 frames of 512² GT + torso; negative disables caching).
+	// CacheBytes bounds the decoded-image cache (0 means 64 MiB, ~36 frames of 512² GT + torso; negative
+	// disables caching).
 	CacheBytes int64
 	// SmoothEye replaces each eye value by the mean of itself and its neighbours in the split (3 taps, truncated
 	// at the ends), ER-NeRF's --smooth_eye.

@@ -227,8 +227,10 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	must(WriteTransforms(filepath.Join(dir, TransformsFile("train")), NewTransforms(Intrinsics{FX: 9, FY: 9, CX: 4, CY: 4, W: 8, H: 8}, nil)))
-	if _, err := Load(dir, Options{}); err == nil || !strings.Contains(err.Error(), "the train split has no frames") || strings.Contains(err.Error(), "no \"frames\" list") {
+	empty := NewTransforms(Intrinsics{FX: 9, FY: 9, CX: 4, CY: 4, W: 8, H: 8}, nil)
+	must(WriteTransforms(filepath.Join(dir, TransformsFile("train")), empty))
+	_, err = Load(dir, Options{})
+	if err == nil || !strings.Contains(err.Error(), "the train split has no frames") || strings.Contains(err.Error(), `no "frames" list`) {
 		t.Errorf("empty split: %v", err)
 	}
 	if _, err := Load(dir, Options{Split: "tran"}); err == nil || !strings.Contains(err.Error(), `unknown split "tran"`) {
