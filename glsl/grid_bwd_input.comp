@@ -29,6 +29,7 @@ layout(push_constant) uniform Push {
 	uint axes;         // input axis of (plane p, grid axis d) at bits 2·(p·D + d)
 	uint planeParams;  // floats of one plane's table (Σ_l T_l · C)
 	uint hashed;       // 1 hash, 0 tiled
+	uint span;         // levels per invocation in grid_fwd / grid_bwd (1 on GPUs, L on CPU devices)
 	uint outStride;    // floats per y / dY row
 	uint outOff;       // first column of the encoding in a y / dY row
 	float bound;       // inputs live in [−bound, bound]
@@ -48,19 +49,18 @@ void main() {
 		if (!inside) continue;
 		vec3 du = vec3(0.0);
 		for (uint l = 0u; l < pc.levels; l++) {
-			uvec4 level = lv[l];
-			float scale = uintBitsToFloat(level.w);
+			GridLevel level = grid_level(lv[l], D);
 			uvec3 g = uvec3(0u);
 			vec3 f = vec3(0.0);
 			for (uint d = 0u; d < D; d++) {
-				grid_cell(u[d], scale, g[d], f[d]);
+				grid_cell(u[d], level.scale, g[d], f[d]);
 			}
 			uint col = i * pc.outStride + pc.outOff + (p * pc.levels + l) * C;
-			uint base = p * pc.planeParams + level.x * C;
+			uint base = p * pc.planeParams + level.offset * C;
 			vec3 dl = vec3(0.0);
 			for (uint k = 0u; k < (1u << D); k++) {
 				uvec3 gk = g + uvec3(k & 1u, (k >> 1) & 1u, (k >> 2) & 1u);
-				uint at = base + grid_row(gk, D, level.y, level.z, pc.hashed != 0u) * C;
+				uint at = base + grid_row(level, gk, D, pc.hashed != 0u) * C;
 				float ge = 0.0;
 				for (uint c = 0u; c < C; c++) {
 					ge += dY[col + c] * table[at + c];
@@ -69,7 +69,7 @@ void main() {
 					dl[d] += ge * grid_weight_df(k, f, D, d);
 				}
 			}
-			du += dl * scale;
+			du += dl * level.scale;
 		}
 		for (uint d = 0u; d < D; d++) {
 			dx[grid_axis(pc.axes, p, D, d)] += du[d];

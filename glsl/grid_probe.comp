@@ -24,6 +24,7 @@ layout(push_constant) uniform Push {
 	uint axes;         // input axis of (plane p, grid axis d) at bits 2·(p·D + d)
 	uint planeParams;  // floats of one plane's table (Σ_l T_l · C)
 	uint hashed;       // 1 hash, 0 tiled
+	uint span;         // levels per invocation in grid_fwd / grid_bwd (1 on GPUs, L on CPU devices)
 	uint outStride;    // floats per y / dY row
 	uint outOff;       // first column of the encoding in a y / dY row
 	float bound;       // inputs live in [−bound, bound]
@@ -41,16 +42,15 @@ void main() {
 	for (uint d = 0u; d < D; d++) {
 		inside = grid_unit(x[i * pc.inDim + grid_axis(pc.axes, p, D, d)], pc.bound, pc.inv2b, u[d]) && inside;
 	}
-	uvec4 level = lv[l];
-	float scale = uintBitsToFloat(level.w);
+	GridLevel level = grid_level(lv[l], D);
 	uvec3 g = uvec3(0u);
 	vec3 f = vec3(0.0);
 	for (uint d = 0u; d < D; d++) {
-		grid_cell(u[d], scale, g[d], f[d]);
+		grid_cell(u[d], level.scale, g[d], f[d]);
 	}
 	for (uint k = 0u; k < (1u << D); k++) {
 		uvec3 gk = g + uvec3(k & 1u, (k >> 1) & 1u, (k >> 2) & 1u);
-		probe[at + k] = inside ? uvec2(level.x + grid_row(gk, D, level.y, level.z, pc.hashed != 0u), floatBitsToUint(grid_weight(k, f, D)))
+		probe[at + k] = inside ? uvec2(level.offset + grid_row(level, gk, D, pc.hashed != 0u), floatBitsToUint(grid_weight(k, f, D)))
 		                       : uvec2(0xffffffffu, 0u);
 	}
 }

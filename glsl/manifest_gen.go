@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c331e2c43aad57160bc0171f626f9e6ddc637b61a198fec49231ad3f279c070b",
+		SourceHash: "418d76c1ea28e473998ccafbab28a9d678b0fcf9ced9c9ceada953d14e75ff72",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "33e2ad199257458f21cf957c839edf393157fe3708878f3ac1b1b4b576628c22",
+		SourceHash: "d2b79c1893618d3db7b508568ea69597565153e2e8c5529a42e18559be751e2f",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a6df255bac21bdf5af860cfde0c35b03942b4dafedc870b41543f987d6863d0a",
+		SourceHash: "c7e1753b59560330a1ce9658a351baf0a225f5b636131fd6fd0d6e5ab1cedeb3",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cfb7cfd39b3c310701e53864f779a0983e0b51c69aa9614303bf356fa372f09a",
+		SourceHash: "e729f7c85371b30e5efed98db3384c9c7c98d0220009c5c36d78311489afde86",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3f5b39ea8b022943eb15ad3c8eb58bae576870a93024247adaa915640f567e04",
+		SourceHash: "11720df5746ca336948c82a89e26590918a5e5c411950fcfac9bb48d2723b3ca",
 	},
 	{
 		Name: "composite_bg",
@@ -127,7 +127,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "36c729d8d0feaa2836906f993f3eab88306f925863be26e16902138de6515039",
+		SourceHash: "1e18d1e4de849ff910a8665041fceffb5b95d38a11c2078d2a072667534f6a50",
 	},
 	{
 		Name: "composite_infer",
@@ -151,7 +151,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bce5b6666e37514185276139ed5c3908e9db25cf0592bbc2d56e3cdc7266a272",
+		SourceHash: "06e7c26b631d571d8be03a4f4688f2ec89f2718e1749f2147a273a2118ccbfb7",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -181,7 +181,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "151f2249853885b8eda9b67a9e04846a87c97970504d105203e143be5b04e02f",
+		SourceHash: "05b8299750ed3b4177e856d2d73b0813d1f5a9c09f3753a4c6cd5e883461c223",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -206,7 +206,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cbc4bb9eb49b51b9e850fc6bd7e36875e8dbe099329e35c708eef7d7e2a0abcf",
+		SourceHash: "089a5524a60cdcbd5cd501d07d65146516ec72b0f2abfce3b3b52d38d44551e2",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -235,7 +235,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5a5219404a04f77af0c0f0b7fb3c827fe8e61c008479957fcdf9b6e474647419",
+		SourceHash: "8819f813b485768eadb0e627ce8921262f75505f416dfb3719a665a056d2d9b0",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -262,7 +262,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "98b5917b4971717009f2770895f6c5683f43d05e811fc192abc30746fbc34a74",
+		SourceHash: "8d1d261c4e341962e4ebfebd23a7abf8f1743a083b0327b0bd8c899f8edd7f67",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -291,7 +291,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b84305dbae527fb7d8c21cbabb30afa2cd315816931ebe7ec05cd0457676ac75",
+		SourceHash: "6e254bef43fa6621587c9c4be9de1cba4b973dc41c3d0d0b82371ddb46b3eb27",
 	},
 	{
 		Name: "ema_step",
@@ -307,7 +307,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8891099bf965b12afcad352825687b017c782da1c0689b4dd7da909ab8b3e2f5",
+		SourceHash: "aa12b3f06842cc4ed0782631ea4e2270475989f475f89748b9a4323186bced25",
 	},
 	{
 		Name: "fill_fwd",
@@ -321,7 +321,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7ab4a5ea3014a75540fbe3070df1313c215e92e878ed5c5b04a121b1041eff87",
+		SourceHash: "25bd6299fc3d96e4ca157c1a422e0c6d19037b53abbc2c8bf0e5652b7f26577d",
 	},
 	{
 		Name: "freq_bwd",
@@ -340,7 +340,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "77285d6b0404e900ac379df4251207525544778fa9cac8fd6de6a2c718bb645e",
+		SourceHash: "f1008dd8e382652e2038d175553ba292f96c3597dbb0d1ed82af49e47a36aea6",
 	},
 	{
 		Name: "freq_fwd",
@@ -358,7 +358,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1bb1b81029c5a65ba3926cf5454b30f51242ef1c50f6befe56da35f23ed97f56",
+		SourceHash: "896ad559177cb6fd7f0c50813150633d21ef16446adfc7c1abde6cd2f46cd39c",
 	},
 	{
 		Name: "gate_bwd",
@@ -386,7 +386,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cf9057ff93d540d4e7e903d80c04c09aab691e6e3fbf25e70a26c6ebf3cc5030",
+		SourceHash: "05c77aeb5d8b6ebacf847cce640648e7f65891d97718afe3e0e10766b910341a",
 	},
 	{
 		Name: "gate_fwd",
@@ -411,7 +411,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ce747b9bba2468dcfba1db69d81dab5e662150cf33496972418629747604a7d8",
+		SourceHash: "2a084298fa3b621bfda3ad9842ba2bed2a43b0676c0c17f1e24f5de3ee6b7fd0",
 	},
 	{
 		Name: "gate_reduce",
@@ -433,7 +433,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "32efddf7d6c12987e91ee854e96d50ebf559c5537e1151a43c8bd4a493b8de60",
+		SourceHash: "e7add77fd8f5ca55c25174a17e9a44a8dae54df425bd7136ce826edbccd508da",
 	},
 	{
 		Name: "grid_bwd",
@@ -451,19 +451,20 @@ var manifest = []Kernel{
 			{Name: "axes", Type: "uint", Offset: 16, Size: 4},
 			{Name: "planeParams", Type: "uint", Offset: 20, Size: 4},
 			{Name: "hashed", Type: "uint", Offset: 24, Size: 4},
-			{Name: "outStride", Type: "uint", Offset: 28, Size: 4},
-			{Name: "outOff", Type: "uint", Offset: 32, Size: 4},
-			{Name: "bound", Type: "float", Offset: 36, Size: 4},
-			{Name: "inv2b", Type: "float", Offset: 40, Size: 4},
+			{Name: "span", Type: "uint", Offset: 28, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 32, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 36, Size: 4},
+			{Name: "bound", Type: "float", Offset: 40, Size: 4},
+			{Name: "inv2b", Type: "float", Offset: 44, Size: 4},
 		},
-		PushSize:  44,
+		PushSize:  48,
 		LocalSize: [3]uint32{64, 1, 1},
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "174011ba26019ccd48ab084f1fe77c2e6497e2bb1c5a96690d0f83e5a93819d1",
+		SourceHash: "f537fd667436ea87e3875cb01b043f3b9e14931dbfd51ffcff3a0b47b367232b",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -482,19 +483,20 @@ var manifest = []Kernel{
 			{Name: "axes", Type: "uint", Offset: 16, Size: 4},
 			{Name: "planeParams", Type: "uint", Offset: 20, Size: 4},
 			{Name: "hashed", Type: "uint", Offset: 24, Size: 4},
-			{Name: "outStride", Type: "uint", Offset: 28, Size: 4},
-			{Name: "outOff", Type: "uint", Offset: 32, Size: 4},
-			{Name: "bound", Type: "float", Offset: 36, Size: 4},
-			{Name: "inv2b", Type: "float", Offset: 40, Size: 4},
+			{Name: "span", Type: "uint", Offset: 28, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 32, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 36, Size: 4},
+			{Name: "bound", Type: "float", Offset: 40, Size: 4},
+			{Name: "inv2b", Type: "float", Offset: 44, Size: 4},
 		},
-		PushSize:  44,
+		PushSize:  48,
 		LocalSize: [3]uint32{64, 1, 1},
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "2f1aad389faf20d0e74850fb01991cea39cde9606b76bf1f2e8068e607c03202",
+		SourceHash: "ecec83a888d102599fd103c4c20125c40deef71476d5362cb6eb20f7f5939f1e",
 	},
 	{
 		Name: "grid_fwd",
@@ -512,19 +514,20 @@ var manifest = []Kernel{
 			{Name: "axes", Type: "uint", Offset: 16, Size: 4},
 			{Name: "planeParams", Type: "uint", Offset: 20, Size: 4},
 			{Name: "hashed", Type: "uint", Offset: 24, Size: 4},
-			{Name: "outStride", Type: "uint", Offset: 28, Size: 4},
-			{Name: "outOff", Type: "uint", Offset: 32, Size: 4},
-			{Name: "bound", Type: "float", Offset: 36, Size: 4},
-			{Name: "inv2b", Type: "float", Offset: 40, Size: 4},
+			{Name: "span", Type: "uint", Offset: 28, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 32, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 36, Size: 4},
+			{Name: "bound", Type: "float", Offset: 40, Size: 4},
+			{Name: "inv2b", Type: "float", Offset: 44, Size: 4},
 		},
-		PushSize:  44,
+		PushSize:  48,
 		LocalSize: [3]uint32{64, 1, 1},
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "a1aa096266610750a66bf44115c457fd7e198e8c846de49d662e17f1fdd950ae",
+		SourceHash: "0b10fb809d75320f1bd0fa6b41ffc8f6b446521bd0f29e5a09fecd3a366f25f9",
 	},
 	{
 		Name: "grid_probe",
@@ -541,18 +544,19 @@ var manifest = []Kernel{
 			{Name: "axes", Type: "uint", Offset: 16, Size: 4},
 			{Name: "planeParams", Type: "uint", Offset: 20, Size: 4},
 			{Name: "hashed", Type: "uint", Offset: 24, Size: 4},
-			{Name: "outStride", Type: "uint", Offset: 28, Size: 4},
-			{Name: "outOff", Type: "uint", Offset: 32, Size: 4},
-			{Name: "bound", Type: "float", Offset: 36, Size: 4},
-			{Name: "inv2b", Type: "float", Offset: 40, Size: 4},
+			{Name: "span", Type: "uint", Offset: 28, Size: 4},
+			{Name: "outStride", Type: "uint", Offset: 32, Size: 4},
+			{Name: "outOff", Type: "uint", Offset: 36, Size: 4},
+			{Name: "bound", Type: "float", Offset: 40, Size: 4},
+			{Name: "inv2b", Type: "float", Offset: 44, Size: 4},
 		},
-		PushSize:  44,
+		PushSize:  48,
 		LocalSize: [3]uint32{64, 1, 1},
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "19e2da9b55e27d0e717737ad6167fd2bde28c2154e0d10ddae3eb56118d21e7e",
+		SourceHash: "35443249e8352cfc4579d726681068eeade1ad05f1ed4ebf8c8787b555e1b23e",
 	},
 	{
 		Name: "loss_fwd",
@@ -573,7 +577,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "70fe682d43e2972ecdee9406ad858fa229a64f8ffbe7ee7b91418653e7270d9d",
+		SourceHash: "4aaf4b192a30422b9543d157241931c4338ef725ec289e6f710c7fdf450d6df4",
 	},
 	{
 		Name: "march_analytic",
@@ -609,7 +613,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7980249888c93e204ddca5def6281d84a4c97b74cef8ca71e781d6cfce12e907",
+		SourceHash: "9c2b01ee0d7bb74f2da8eff3467f299986189b5f7c7726e03a489a241d689d3f",
 	},
 	{
 		Name: "march_infer",
@@ -636,7 +640,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "da0590f716f7a75265ef0e91ed0633b087c116c8543c79586e1bb8b885af40e6",
+		SourceHash: "c5565adef49369ca2e12f12a4cb3bf66fd6bcc41ca37055fb7f7ec2583684bfb",
 	},
 	{
 		Name: "march_train",
@@ -663,7 +667,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2cb04ddd5a19855efbf20a7ce83490b35960447b16cc3ac8e3744fd7cc331fb8",
+		SourceHash: "7056be84fdac836fac44635125bf94df5a82f8cfbf9a1ffa396a5735d727c94a",
 	},
 	{
 		Name: "mlp_bwd",
@@ -695,7 +699,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 		},
-		SourceHash: "bf4b2c82b3c3034beaaad4f6be22d9b49c4e1d25bd3f238ffe967c4a4bc4a1d3",
+		SourceHash: "5be1b48e4738812b3a5f5449c683f1e7fbf5d7e9fc6d3216207fcbe0f6cf9187",
 	},
 	{
 		Name: "mlp_fwd",
@@ -726,7 +730,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 		},
-		SourceHash: "b90e6b1e7a96f9590cb3e4d3ac8eca6de112427aa09d3f4cda12a07d183db344",
+		SourceHash: "d75a99feae589a4b75fd8afc21a2f89d46eb916ab42c188abfcfc9dc86a39945",
 	},
 	{
 		Name: "mlp_l2_bwd",
@@ -743,7 +747,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4a512cc366f6f876661c0111db857f3d9041ca7a3126b2f79bf7ef86694c5d21",
+		SourceHash: "57db519832bd67a04d983f7fba89c83144f944e47a9ed98b5c105a1e34b7c0d4",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -783,7 +787,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "8e8786b303b8d993de213e5cd33b58502f44ff5759d9e3c91d57423e70ef6531",
+		SourceHash: "ccf353d4aec2aed28b68b27d6d4c09e61495154f1a8419bf2d27e8b15e263dff",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -822,7 +826,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "9045a425ffbb4d524bfbd3a36e8e204c2287978758e54c8b3bee4e64747e1b07",
+		SourceHash: "a24bc9b2edb059b87eccfc03d6bab1173066adcfbd212056b18f3d680d1cc60b",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -848,7 +852,7 @@ var manifest = []Kernel{
 		PushSize:   48,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2b57be29595e49d1ab812b7a1963058a7ec169954c1805fe3e04c5786a39dddc",
+		SourceHash: "e98bda276897106832cbeb5ff7750809c38136fa1e5068570e94fc72114fabd6",
 	},
 	{
 		Name: "mlp_wsum",
@@ -865,7 +869,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "520aaf3b485db1d5769775edb2e1f052a7d75d45767c0df7dc23da651951cb19",
+		SourceHash: "a520ea866d1befdf6ee520e843f00a17a1e47ca01a7b799a8028b1aae26de591",
 	},
 	{
 		Name: "occ_bits",
@@ -881,7 +885,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3da945804a4086f21a349f50fd1f63f8cbd7d6f5b9749d6be80bdd7c9f92a6fe",
+		SourceHash: "b855a7870e6451e3ae1c1d40d754f7bf55a47baa183b47450a0278c7982debbf",
 	},
 	{
 		Name: "occ_dilate",
@@ -895,7 +899,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d5684a16d0654b82d3d635e73da072de64c61ebffa5c35dbf05d6c1c61edfcfb",
+		SourceHash: "298d4b7408c3ed39fd267e228472e9ba70d477da120a7bfc7e96d7c663c6d9cb",
 	},
 	{
 		Name: "occ_ema",
@@ -910,7 +914,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "37cd9c5eb96a31852262adf7b0e59e6e9e9b71b775041cd860aabb874a1bc7dc",
+		SourceHash: "ef5a68e60a76fbc49560052e1575a48b60b54248304fd31f2a844ebce41b6055",
 	},
 	{
 		Name: "occ_mean",
@@ -927,7 +931,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "656f6be9b9da80a3db8d6dad12bdf78a4b1a0a1d631e21eb639097279d126cf2",
+		SourceHash: "1441810bd4877de9f15878ee38bc84a341b2fd27563b9d05c873ae631f6d87c5",
 	},
 	{
 		Name: "occ_points",
@@ -943,7 +947,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "18c486b0c8ef5789c7225e5310ceb3f2e998ac01a84036efff1044ae3ec2d810",
+		SourceHash: "bfdb0b65040762dddc300282bcbe718365790c0d0d6953d6d8137c9ce54e12e5",
 	},
 	{
 		Name: "occ_untrained",
@@ -964,7 +968,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b30c33d1b6a13157a343bbb7dcc70fb60ea322b7d5d7fbb8c11e3ebdf613e877",
+		SourceHash: "165760715898fe3836bde3fa13d8d780a12220ac282750d8a549d1a1dec1e188",
 	},
 	{
 		Name: "rays_gen",
@@ -1000,7 +1004,7 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4d8367a1b1a6b9556b6ebf37f93f7745f7b762c713faf23546cf51a524e223c6",
+		SourceHash: "364ba901a38664e9379220250a864e855ff9bdf13bfccdb23b9c2f924f1ae326",
 	},
 	{
 		Name: "sh_bwd",
@@ -1017,7 +1021,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e0338d51dc9fa9a3ed1ddcf0f82602d37076c475bb2f222e46cf58f97419dba8",
+		SourceHash: "288c917a3772ad0afa69c43c435b7954a2e0c70f1971f63f5cdbbc2a1fb28037",
 	},
 	{
 		Name: "sh_fwd",
@@ -1033,7 +1037,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "df7f93e07ef48abc0bbe2b5545b4d25851665f5c8d462eb2b09afa4551dda007",
+		SourceHash: "c989c510893348ace954dc044461ebdd40d1b6f20a956d62b5161463662f55c8",
 	},
 	{
 		Name: "sum_reduce",
@@ -1048,7 +1052,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cca22c86d69099c639bd903664883202957d9c5080d4342c0e13e66eb85636ff",
+		SourceHash: "b6c8d00ef6fa6df1d444620c4579ca94874dee8af5b776afe0ca648d4ebb0b6b",
 	},
 	{
 		Name: "testcard_draw",
@@ -1068,7 +1072,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "511300ed7f1564fb45513200fbd2b6c335c82d3dabc2daf36596e6a0d731be34",
+		SourceHash: "fab45a203f7fe174c40ec744780e6e8faa3283399854a741664b7e94b3b8269a",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -1087,7 +1091,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7e4c11000163f11cd9b4b0329cec336cd212f453dadf1650eded6c7c42b26344",
+		SourceHash: "b134420c523465b89919481c60c1aac2ac8485d4bafa795e61f1b44d8ca5dcc6",
 	},
 	{
 		Name: "torsoocc_points",
@@ -1102,7 +1106,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8f9f66f98347eff01d9a89fabc98c1d5cfd604e0cb8c6a7a478bfe9e500b5847",
+		SourceHash: "092490786749789641b63c8e9a31b14f25fadd4055461824d092090cf3bcfe69",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1124,7 +1128,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "61b67fb8f60e389cc7c699c78fba8f606fd81a40185f409bedd171f4ed06b2ee",
+		SourceHash: "5e38da864975438b6eb8e4269fec46ec2171e712e01cf8a6fe2b81cb3012a758",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1141,6 +1145,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5c7150080d744c8935d78762216434d677bbe7ad79f70676089d4ff9aa8aef3d",
+		SourceHash: "8c006087ac8333c0f1fbd4aa4cc813a2b039858043c1b42b491cc7230f49f76f",
 	},
 }

@@ -22,8 +22,8 @@ func (c Columns) resolve(width int) Columns {
 
 // gridPush mirrors the Push block shared by grid_fwd, grid_bwd, grid_bwd_input and grid_probe.
 type gridPush struct {
-	N, Levels, Planes, InDim, Axes, PlaneParams, Hashed, OutStride, OutOff uint32
-	Bound, Inv2B                                                           float32
+	N, Levels, Planes, InDim, Axes, PlaneParams, Hashed, Span, OutStride, OutOff uint32
+	Bound, Inv2B                                                                 float32
 }
 
 // Grid is a multiresolution grid encoder on a device: one grid over a Dim-dimensional input, or (NewTriPlane)
@@ -32,6 +32,7 @@ type Grid struct {
 	lay    *Layout
 	pr     projection
 	levels *compute.Buffer // [L] uvec4 (row offset, T_l, R_l, scale_l bits)
+	span   int             // levels per invocation of grid_fwd / grid_bwd
 	fwd    *compute.Kernel
 	bwd    *compute.Kernel
 	bwdIn  *compute.Kernel
@@ -56,7 +57,12 @@ func newGrid(d *compute.Device, cfg GridConfig, pr projection) (*Grid, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Grid{lay: lay, pr: pr}
+	// One level per invocation is the GPU schedule (a workgroup touches one level's table); lavapipe pays ~20 ns per
+	// invocation, so CPU devices loop over all levels of a plane instead. Both are tested against the reference.
+	g := &Grid{lay: lay, pr: pr, span: 1}
+	if d.IsCPU() {
+		g.span = cfg.Levels
+	}
 	spec := []uint32{uint32(cfg.Dim), uint32(cfg.Features)}
 	for _, k := range []struct {
 		dst  **compute.Kernel
@@ -107,8 +113,13 @@ func (g *Grid) push(n int, cols Columns) *gridPush {
 		hashed = 1
 	}
 	return &gridPush{N: uint32(n), Levels: uint32(c.Levels), Planes: uint32(g.pr.planes), InDim: uint32(g.pr.inDim),
-		Axes: g.pr.packedAxes(c.Dim), PlaneParams: uint32(g.lay.PlaneParams()), Hashed: hashed,
+		Axes: g.pr.packedAxes(c.Dim), PlaneParams: uint32(g.lay.PlaneParams()), Hashed: hashed, Span: uint32(g.span),
 		OutStride: uint32(cols.Stride), OutOff: uint32(cols.Offset), Bound: float32(c.bound()), Inv2B: g.lay.Inv2B}
+}
+
+// groupsY is the workgroup count along y of grid_fwd / grid_bwd: planes · ⌈L / span⌉.
+func (g *Grid) groupsY() int {
+	return g.pr.planes * ((g.lay.Config.Levels + g.span - 1) / g.span)
 }
 
 // need panics (a programmer error) when buffer b is smaller than floats float32 values.
@@ -134,7 +145,7 @@ func (g *Grid) ForwardCols(r *compute.Recorder, x, table, y *compute.Buffer, col
 	need("Grid.Forward", "x", x, n*g.pr.inDim)
 	need("Grid.Forward", "table", table, g.ParamCount())
 	need("Grid.Forward", "y", y, (n-1)*cols.Stride+cols.Offset+g.OutDim())
-	r.Dispatch2D(g.fwd, n, g.pr.planes*g.lay.Config.Levels, g.push(n, cols), x, table, g.levels, y)
+	r.Dispatch2D(g.fwd, n, g.groupsY(), g.push(n, cols), x, table, g.levels, y)
 }
 
 // Backward records the gradients for upstream dY [n, OutDim]: dTable [ParamCount] += Σ w·dY (float atomics; the
@@ -152,7 +163,7 @@ func (g *Grid) BackwardCols(r *compute.Recorder, x, table, dY *compute.Buffer, c
 	need("Grid.Backward", "dY", dY, (n-1)*cols.Stride+cols.Offset+g.OutDim())
 	need("Grid.Backward", "dTable", dTable, g.ParamCount())
 	pc := g.push(n, cols)
-	r.Dispatch2D(g.bwd, n, g.pr.planes*g.lay.Config.Levels, pc, x, g.levels, dY, dTable)
+	r.Dispatch2D(g.bwd, n, g.groupsY(), pc, x, g.levels, dY, dTable)
 	if dX != nil {
 		need("Grid.Backward", "table", table, g.ParamCount())
 		need("Grid.Backward", "dX", dX, n*g.pr.inDim)

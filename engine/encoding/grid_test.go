@@ -1,6 +1,7 @@
 package encoding
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -138,11 +139,25 @@ func TestGridProbeBitExact(t *testing.T) {
 	}
 }
 
+// spans are the level-run lengths every GPU grid test exercises: the GPU schedule (1), an uneven run and the
+// CPU schedule (all levels).
+func spans(levels int) []int { return []int{1, 5, levels} }
+
 func TestGridForwardGPU(t *testing.T) {
 	d := optest.Device(t)
 	for i, c := range gpuCases() {
+		for _, span := range spans(c.cfg.Levels) {
+			testGridForward(t, d, c, span, uint64(20+i))
+		}
+	}
+}
+
+func testGridForward(t *testing.T, d *compute.Device, c gpuCase, span int, seed uint64) {
+	{
 		g := newCaseGrid(t, d, c)
-		r := optest.NewRand(uint64(20 + i))
+		g.span = span
+		c.name = fmt.Sprintf("%s span %d", c.name, span)
+		r := optest.NewRand(seed)
 		x := casePoints(r, g, c.n)
 		table := r.Uniform32(g.ParamCount(), -1, 1)
 		want := g.ref(x, table)
@@ -174,8 +189,18 @@ func TestGridForwardGPU(t *testing.T) {
 func TestGridBackwardGPU(t *testing.T) {
 	d := optest.Device(t)
 	for i, c := range gpuCases() {
+		for _, span := range spans(c.cfg.Levels) {
+			testGridBackward(t, d, c, span, uint64(30+i))
+		}
+	}
+}
+
+func testGridBackward(t *testing.T, d *compute.Device, c gpuCase, span int, seed uint64) {
+	{
 		g := newCaseGrid(t, d, c)
-		r := optest.NewRand(uint64(30 + i))
+		g.span = span
+		c.name = fmt.Sprintf("%s span %d", c.name, span)
+		r := optest.NewRand(seed)
 		x := casePoints(r, g, c.n)
 		table := r.Uniform32(g.ParamCount(), -1, 1)
 		dY := r.Uniform32(c.n*g.OutDim(), -1, 1)

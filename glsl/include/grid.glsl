@@ -8,20 +8,48 @@
 const uint GRID_PRIME1 = 2654435761u;
 const uint GRID_PRIME2 = 805459861u;
 
-// grid_levels entries: x = first row of the level, y = T_l rows, z = R_l, w = float bits of scale_l.
+// GridLevel is one level's indexing plan, derived once per invocation from its lv entry (x = first row of the
+// level, y = T_l rows, z = R_l, w = float bits of scale_l) so the per-corner work has no loops or divisions.
+// The dense stride loop of spec §7 (for d < D while stride ≤ T_l: idx += g_d·stride; stride ·= R_l+1) consumes
+// `used` axes; `dense` says the stride stayed ≤ T_l (then idx < T_l and no hash or modulo applies).
+struct GridLevel {
+	uint offset;  // first row of the level
+	uint entries; // T_l
+	uint res1;    // R_l + 1
+	uint used;    // axes the dense stride loop consumed
+	bool dense;   // stride ≤ T_l after the loop
+	float scale;  // scale_l
+};
 
-// grid_row: the row of integer corner g (dims ≤ 3) inside a level of T_l = entries rows at resolution R_l = res:
-// dense index Σ_d g_d·(R_l+1)^d while the stride stays ≤ T_l; when it then exceeds T_l and hashed,
-// XOR_d g_d·π_d instead; finally mod T_l. uint32 wrapping. (Integer-valued: no derivative.)
-uint grid_row(uvec3 g, uint dims, uint entries, uint res, bool hashed) {
-	uint stride = 1u;
-	uint idx = 0u;
-	for (uint d = 0u; d < dims && stride <= entries; d++) {
-		idx += g[d] * stride;
-		stride *= res + 1u;
+GridLevel grid_level(uvec4 lv, uint dims) {
+	GridLevel L;
+	L.offset = lv.x;
+	L.entries = lv.y;
+	L.res1 = lv.z + 1u;
+	L.scale = uintBitsToFloat(lv.w);
+	uint stride = L.res1;
+	L.used = 1u;
+	for (uint d = 1u; d < dims && stride <= L.entries; d++) {
+		L.used++;
+		stride *= L.res1;
 	}
-	if (stride <= entries) {
-		return idx; // dense: g_d ≤ R_l, so idx < (R_l+1)^dims ≤ T_l and the modulo is the identity
+	L.dense = stride <= L.entries;
+	return L;
+}
+
+// grid_row: the row (relative to the level) of integer corner g (dims ≤ 3): the dense index Σ_{d<used} g_d·(R_l+1)^d;
+// for a level that outgrew the dense loop, XOR_d g_d·π_d instead when hashed, then mod T_l. uint32 wrapping.
+// Mirrors RowIndex. (Integer-valued: no derivative.)
+uint grid_row(GridLevel L, uvec3 g, uint dims, bool hashed) {
+	uint idx = g.x;
+	if (L.used > 1u) {
+		idx += g.y * L.res1;
+	}
+	if (L.used > 2u) {
+		idx += g.z * (L.res1 * L.res1);
+	}
+	if (L.dense) {
+		return idx; // g_d ≤ R_l, so idx < (R_l+1)^dims ≤ T_l and the modulo is the identity
 	}
 	if (hashed) {
 		idx = g.x ^ (g.y * GRID_PRIME1);
@@ -30,7 +58,10 @@ uint grid_row(uvec3 g, uint dims, uint entries, uint res, bool hashed) {
 		}
 	}
 	// Integer division is scalarised on CPU devices; hashed and wrapping levels have T_l = 2^log2T in practice.
-	return (entries & (entries - 1u)) == 0u ? idx & (entries - 1u) : idx % entries;
+	if ((L.entries & (L.entries - 1u)) == 0u) {
+		return idx & (L.entries - 1u);
+	}
+	return idx % L.entries;
 }
 
 // grid_unit: u = (v + bound)·inv2b, the map of [−bound, bound] onto [0, 1]; false when u is outside [0, 1]
