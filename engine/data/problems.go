@@ -10,18 +10,20 @@ import (
 
 // Problem kinds, the groups a ValidationError lists.
 const (
-	KindJSON        = "bad transforms json"
-	KindMissing     = "missing file"
-	KindImage       = "unreadable image"
-	KindImageSize   = "image size mismatch"
-	KindAlpha       = "torso image without alpha"
-	KindLandmarks   = "bad landmarks"
-	KindAU          = "bad au.csv"
-	KindFeatures    = "bad audio features"
-	KindPose        = "bad pose"
-	KindIntrinsics  = "bad intrinsics"
-	examplesPerKind = 6
+	KindJSON       = "bad transforms json"
+	KindMissing    = "missing file"
+	KindImage      = "unreadable image"
+	KindImageSize  = "image size mismatch"
+	KindAlpha      = "torso image without alpha"
+	KindLandmarks  = "bad landmarks"
+	KindAU         = "bad au.csv"
+	KindFeatures   = "bad audio features"
+	KindPose       = "bad pose"
+	KindIntrinsics = "bad intrinsics"
 )
+
+// examplesPerKind is how many problems of each kind ValidationError.Error prints before summarising.
+const examplesPerKind = 6
 
 // Problem is one defect found in a dataset directory.
 type Problem struct {
