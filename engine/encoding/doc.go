@@ -39,5 +39,21 @@
 // modulo T_l) is mirrored bit-for-bit by RowIndex and tested equal against the shader.
 //
 // Forward and Backward read and write y / dY as [N, OutDim]; the …Cols variants take a Columns{Stride, Offset} so
-// the encoding can land directly inside a wider MLP input row (e.g. the head's [enc_x | enc_w | e_r]).
+// the encoding can land directly inside a wider MLP input row (e.g. the head's [enc_x | enc_w | e_r]). Backward's
+// dX may be nil (the head's planes need no input gradient; the torso's tiled grid does, spec §6).
+//
+// Usage (the buffers are the caller's; all commands go into one recording):
+//
+//	g, err := encoding.NewTriPlane(dev, encoding.HeadPlaneConfig()) // or NewGrid(dev, cfg)
+//	defer g.Release()
+//	g.Forward(rec, x, table, y, n)                       // x [n,3], table [g.ParamCount()], y [n, g.OutDim()]
+//	g.Backward(rec, x, table, dY, dTable, nil, n)        // dTable += …; clear it once per step
+//
+// Schedule: grid_fwd and grid_bwd run one invocation per (point, plane, run of levels). GPUs use runs of one level
+// (a workgroup touches one level's table, as tiny-cuda-nn does); CPU devices (lavapipe, ~20 ns per invocation)
+// run all levels of a plane per invocation. Results are identical; tests cover both.
+//
+// SH: NewSH(dev) → Forward(rec, dir [n,3], y [n,16], n), Backward(rec, dir, dY, dDir, n).
+// Frequency: NewFreq(dev, dim, octaves) → Forward(rec, x [n,dim], y [n, dim·(1+2·octaves)], n), Backward(rec, x,
+// dY, dX, n).
 package encoding

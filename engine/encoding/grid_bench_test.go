@@ -116,3 +116,39 @@ func BenchmarkTriPlaneBackwardRef(b *testing.B) {
 	}
 	b.ReportMetric(benchPoints*float64(b.N)/b.Elapsed().Seconds(), "points/s")
 }
+
+// BenchmarkTorsoGridBackwardGPU: the torso's tiled grid (16 levels, C 2) backward to the table and the inputs on
+// 64K points, the path by which the torso deformation learns (spec §6), verified first.
+func BenchmarkTorsoGridBackwardGPU(b *testing.B) {
+	d := optest.Device(b)
+	g, err := NewGrid(d, TorsoGridConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Release()
+	r := optest.NewRand(71)
+	x, table := r.Uniform32(2*benchPoints, -1, 1), r.Uniform32(g.ParamCount(), -1, 1)
+	dY := r.Uniform32(benchPoints*g.OutDim(), -1, 1)
+	xb, tb, dYb := optest.Buffer(b, d, x), optest.Buffer(b, d, table), optest.Buffer(b, d, dY)
+	dTb, dXb := optest.Zeros(b, d, g.ParamCount()), optest.Zeros(b, d, len(x))
+	rec := d.Record()
+	defer rec.Release()
+	g.Backward(rec, xb, tb, dYb, dTb, dXb, benchPoints)
+	optest.Submit(b, rec)
+	wantT, wantX := GridBackwardRef(g.lay.Config, x, table, dY)
+	if _, err := optest.Measure(optest.Download[float32](b, dTb), wantT, optest.Tol{Abs: 1e-5, Rel: 1e-4, RelL2: 1e-5}); err != nil {
+		b.Fatalf("GPU dTable disagrees with the reference: %v", err)
+	}
+	if _, err := optest.Measure(optest.Download[float32](b, dXb), wantX, optest.Tol{Abs: 1e-2, Rel: 1e-4, RelL2: 1e-5}); err != nil {
+		b.Fatalf("GPU dX disagrees with the reference: %v", err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		rec.Fill(dTb, 0)
+		g.Backward(rec, xb, tb, dYb, dTb, dXb, benchPoints)
+		if err := rec.Submit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(benchPoints*float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}

@@ -53,8 +53,8 @@ func newCaseGrid(t *testing.T, d *compute.Device, c gpuCase) *Grid {
 	return g
 }
 
-// casePoints draws n points mostly inside the bound, with a few outside, a few on the faces and some exactly on
-// grid vertices of level 0 (where f = 0 and the floor decides).
+// casePoints draws n points mostly inside the bound, with a few outside, a few on the faces, one NaN and some
+// exactly on grid vertices of level 0 (where f = 0 and the floor decides).
 func casePoints(r optest.Rand, g *Grid, n int) []float32 {
 	b := float32(g.lay.Config.bound())
 	x := r.Uniform32(n*g.pr.inDim, -b, b)
@@ -64,6 +64,7 @@ func casePoints(r optest.Rand, g *Grid, n int) []float32 {
 	for i := 0; i < n/20; i++ {
 		x[r.IntN(len(x))] = b * float32(1-2*r.IntN(2))
 	}
+	x[r.IntN(len(x))] = float32(math.NaN()) // NaN counts as outside: zeros, no gradient
 	s := g.lay.Levels[0].Scale
 	for i := 0; i < n/20; i++ {
 		k := float32(r.IntN(int(s))) + 0.5 // pos = k + 0.5 + 0.5 is an integer
