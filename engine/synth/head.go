@@ -102,7 +102,7 @@ func (h *head) eval(q Vec3) (float64, solid) {
 
 	best := solidSkin
 	// Eyeballs sit in the sockets; the lids are painted on them (see shadeHead).
-	if e := ax.Sub(Vec3{eyeX, eyeY, 0.0575}).Len() - 0.0125; e < d {
+	if e := ax.Sub(Vec3{eyeX, eyeY, 0.057}).Len() - 0.013; e < d {
 		d = e
 		if q.X < 0 {
 			best = solidEyeL

@@ -103,6 +103,13 @@ func (h *head) faceFeature(l *looks, q, n Vec3) (surface, bool) {
 			return surface{part: PartBrow, albedo: a, spec: 0.05, shininess: 10}, true
 		}
 	}
+	for _, cx := range [2]float64{-eyeX, eyeX} { // skin of the lids around the eyeball, corners included
+		if dx := math.Abs(q.X - cx); dx < 1.2*eyeHalfW && q.Y < eyeY+eyeUpper+0.002 && q.Y > eyeY-eyeLower-0.0015 {
+			sf := l.skinAt(q)
+			sf.part = PartLid
+			return sf, true
+		}
+	}
 	m := h.m
 	if math.Abs(q.X) < m.w && q.Y < m.outerUpper(q.X) && q.Y > m.outerLower(q.X) {
 		if q.Y < m.innerUpper(q.X) && q.Y > m.innerLower(q.X) {
