@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"os"
 	"testing"
 
 	"ern/compute"
@@ -32,9 +31,6 @@ type benchMLP struct {
 
 func newBenchMLP(b *testing.B, cfg MLPConfig, v Variant) *benchMLP {
 	d := optest.Device(b)
-	if v == VariantTuned && d.IsCPU() && os.Getenv("ERN_BENCH_TUNED") != "1" {
-		b.Skip("tuned MLP on a CPU device compiles its unrolled loops for minutes; set ERN_BENCH_TUNED=1")
-	}
 	m, err := NewMLP(d, cfg, v)
 	if err != nil {
 		b.Fatal(err)
