@@ -176,7 +176,7 @@ func (s *scene) shadeBody(p, d Vec3) (Vec3, surface) {
 // Lights in the camera frame (directions toward the light) and their linear colours.
 var (
 	keyDir  = Vec3{-0.45, 0.55, 0.72}.Norm()
-	keyCol  = Vec3{1.45, 1.37, 1.25}
+	keyCol  = Vec3{1.2, 1.13, 1.03}
 	fillDir = Vec3{0.75, 0.1, 0.6}.Norm()
 	fillCol = Vec3{0.36, 0.4, 0.48}
 	rimDir  = Vec3{0.35, 0.55, -0.75}.Norm()
