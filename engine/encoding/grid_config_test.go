@@ -50,6 +50,10 @@ func TestLayoutMatchesSpec(t *testing.T) {
 			t.Errorf("%s: %d dense levels, want %d", tc.name, dense, tc.dense)
 		}
 	}
+	odd, _ := testConfigs()["2d-hash-mod"].Layout()
+	if lv := odd.Levels[3]; lv.Res != 54 || lv.GridRes != 55 || lv.Entries != 3032 || lv.Dense {
+		t.Errorf("float32 resolution drift case: %+v", lv)
+	}
 	head, _ := HeadPlaneConfig().Layout()
 	if s := head.Levels[11].Scale; s != 511 {
 		t.Errorf("head level 11 scale %v, want exactly 511 (spec §7)", s)

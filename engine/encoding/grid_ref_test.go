@@ -14,6 +14,9 @@ func testConfigs() map[string]GridConfig {
 		"2d-hash-c4":  {Dim: 2, Levels: 4, Features: 4, Log2Table: 8, BaseRes: 6, MaxRes: 40, Bound: 2, Mode: ModeHash},
 		"3d-hash-c2":  {Dim: 3, Levels: 4, Features: 2, Log2Table: 11, BaseRes: 4, MaxRes: 32, Mode: ModeHash},
 		"3d-tiled-c1": {Dim: 3, Levels: 3, Features: 1, Log2Table: 9, BaseRes: 3, PerLevelScale: 2, Mode: ModeTiled},
+		// float32 rounding makes level 3's kernel resolution 55 while 54 was allocated (3032 rows): a hashed
+		// level whose table is not a power of two, so the general modulo runs.
+		"2d-hash-mod": {Dim: 2, Levels: 5, Features: 2, Log2Table: 12, BaseRes: 2, PerLevelScale: 3, Mode: ModeHash},
 	}
 }
 
