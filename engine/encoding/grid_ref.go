@@ -73,6 +73,7 @@ type gridEval[T float] struct {
 	inv2b T
 }
 
+// newGridEval uses the shader's float32 input scale Inv2B for T = float32 and the exact 1/(2·bound) for float64.
 func newGridEval[T float](lay *Layout, pr projection) gridEval[T] {
 	e := gridEval[T]{lay: lay, pr: pr, bound: T(lay.Config.bound()), inv2b: T(lay.Inv2B)}
 	if _, ok := any(e.bound).(float64); ok {
