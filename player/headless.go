@@ -1,0 +1,155 @@
+package player
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"unsafe"
+
+	"ern/compute"
+	"ern/engine/audio"
+)
+
+// sink receives rendered frames: the window presents them, the headless sinks store them.
+type sink interface {
+	// put takes frame k, held in buf (w·h BGRA8 pixels) after the render submission completed.
+	put(k int, buf *compute.Buffer) error
+	// close finishes the output; the error says what went wrong with it.
+	close() error
+}
+
+// nullSink drops frames (benchmarks of rendering alone, and real-time playback without a display).
+type nullSink struct{}
+
+func (nullSink) put(int, *compute.Buffer) error { return nil }
+func (nullSink) close() error                   { return nil }
+
+// pngSink writes frame k as DIR/frame_%06d.png.
+type pngSink struct {
+	dir  string
+	w, h int
+}
+
+func newPNGSink(dir string, w, h int) (*pngSink, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("frames folder: %w", err)
+	}
+	return &pngSink{dir, w, h}, nil
+}
+
+func (s *pngSink) put(k int, buf *compute.Buffer) error {
+	px, err := compute.Download[uint32](buf)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, BGRAImage(px, s.w, s.h)); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(s.dir, fmt.Sprintf("frame_%06d.png", k)), b.Bytes(), 0o644)
+}
+
+func (s *pngSink) close() error { return nil }
+
+// mp4Sink pipes raw BGRA frames into ffmpeg (H.264, yuv420p, 25 fps, every frame kept) writing a temporary
+// video-only file; close then muxes it with the audio (the original file, or the received stream saved as a WAV)
+// into the output as AAC.
+type mp4Sink struct {
+	out, tmpDir, audioPath string
+	src                    *source
+	cmd                    *exec.Cmd
+	stdin                  io.WriteCloser
+	stderr                 bytes.Buffer
+	frames                 int
+}
+
+func newMP4Sink(out string, w, h int, audioPath string, src *source) (*mp4Sink, error) {
+	bin, err := exec.LookPath("ffmpeg")
+	if err != nil {
+		return nil, fmt.Errorf("-o needs ffmpeg, which is not installed: %w", err)
+	}
+	if !strings.HasSuffix(strings.ToLower(out), ".mp4") {
+		return nil, fmt.Errorf("-o %s: the output must be an .mp4 file", out)
+	}
+	tmp, err := os.MkdirTemp("", "ernplay-mp4-")
+	if err != nil {
+		return nil, err
+	}
+	s := &mp4Sink{out: out, tmpDir: tmp, audioPath: audioPath, src: src}
+	s.cmd = exec.Command(bin, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+		"-f", "rawvideo", "-pix_fmt", "bgra", "-s", fmt.Sprintf("%dx%d", w, h), "-r", fmt.Sprint(audio.FPS), "-i", "pipe:0",
+		"-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-fps_mode", "passthrough",
+		filepath.Join(tmp, "video.mp4"))
+	s.cmd.Stderr = &s.stderr
+	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := s.cmd.Start(); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("starting ffmpeg: %w", err)
+	}
+	return s, nil
+}
+
+func (s *mp4Sink) put(k int, buf *compute.Buffer) error {
+	if k != s.frames {
+		return fmt.Errorf("mp4: frame %d arrived after %d frames (frames must come in order)", k, s.frames)
+	}
+	px, err := compute.Download[uint32](buf)
+	if err != nil {
+		return err
+	}
+	if _, err := s.stdin.Write(unsafe.Slice((*byte)(unsafe.Pointer(&px[0])), 4*len(px))); err != nil {
+		return fmt.Errorf("ffmpeg: %v: %s", err, strings.TrimSpace(s.stderr.String()))
+	}
+	s.frames++
+	return nil
+}
+
+func (s *mp4Sink) close() error {
+	defer os.RemoveAll(s.tmpDir)
+	s.stdin.Close()
+	if err := s.cmd.Wait(); err != nil {
+		return fmt.Errorf("ffmpeg (video): %v: %s", err, strings.TrimSpace(s.stderr.String()))
+	}
+	audioIn := s.audioPath
+	if audioIn == "-" || audioIn == "" {
+		audioIn = filepath.Join(s.tmpDir, "audio.wav")
+		if err := s.src.writeWAV(audioIn); err != nil {
+			return err
+		}
+	}
+	bin, _ := exec.LookPath("ffmpeg")
+	var stderr bytes.Buffer
+	mux := exec.Command(bin, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+		"-i", filepath.Join(s.tmpDir, "video.mp4"), "-i", "file:"+audioIn,
+		"-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", s.out)
+	mux.Stderr = &stderr
+	if err := mux.Run(); err != nil {
+		return fmt.Errorf("ffmpeg (mux): %v: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// writeWAV saves the received PCM as a 32-bit float WAV.
+func (s *source) writeWAV(path string) error {
+	s.mu.Lock()
+	c := &audio.Clip{Rate: s.rate, Channels: s.channels, Samples: s.pcm}
+	s.mu.Unlock()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := c.WriteWAV(f, audio.Encoding{Bits: 32, Float: true}); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+

@@ -1,0 +1,321 @@
+package player
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"ern/compute"
+	"ern/engine/audio"
+)
+
+// Options configures Run.
+type Options struct {
+	Model      string        // model file
+	Audio      string        // audio file, or "-" for a WAV stream on Stdin
+	Features   string        // optional .npy of precomputed feature windows (for models that read ER-NeRF's kinds)
+	Out        string        // write an mp4 (H.264 + AAC) instead of playing
+	FramesDir  string        // write PNG frames instead of playing
+	Bench      bool          // render every frame as fast as possible (window if there is a display, else headless)
+	Headless   bool          // no window: play in real time into a null sink (A/V sync measurements), or bench
+	Mute       bool          // no sound: the wall clock paces playback
+	Fullscreen bool          // start in fullscreen
+	Verbose    bool          // live stats every second
+	Limit      time.Duration // play only the start (0 = all)
+	Trace      string        // write one JSON line per presented frame (frame, clock, wall time) to this file
+	Stdin      io.Reader     // the stream for Audio "-" (default os.Stdin)
+	Log        io.Writer     // warnings and live stats (default os.Stderr)
+}
+
+// traceLine is one line of the -trace file.
+type traceLine struct {
+	Frame   int     `json:"frame"`
+	ClockMS float64 `json:"clock_ms"`
+	UnixNS  int64   `json:"unix_ns"` // wall time right after presenting
+}
+
+// run is the state of one playback.
+type run struct {
+	opt       Options
+	st        *Stats
+	t0        time.Time
+	src       *source
+	rend      Renderer
+	dev       *compute.Device
+	rec       *compute.Recorder
+	out       *compute.Buffer
+	ui        *window
+	sink      sink
+	trace     *json.Encoder
+	traceFile *os.File
+	limit     int // frame limit, 0 = none
+}
+
+// Run plays (or renders) opt.Audio with opt.Model. Call it on the main OS thread: it owns GLFW and every queue
+// submission. The stats describe what happened, also when the error is not nil.
+func Run(opt Options) (st *Stats, err error) {
+	r := &run{opt: opt, st: &Stats{}, t0: time.Now()}
+	if opt.Stdin == nil {
+		r.opt.Stdin = os.Stdin
+	}
+	if opt.Log == nil {
+		r.opt.Log = os.Stderr
+	}
+	defer func() { r.st.Wall = time.Since(r.t0) }()
+	defer func() {
+		if cerr := r.close(); err == nil {
+			err = cerr
+		}
+	}()
+	if err := r.setup(); err != nil {
+		return r.st, err
+	}
+	switch {
+	case opt.Out != "" || opt.FramesDir != "" || opt.Bench:
+		err = r.offline()
+	default:
+		err = r.realtime()
+	}
+	if err == nil {
+		if _, final, serr := r.src.frames(); final && serr != nil {
+			err = fmt.Errorf("%s: %w", opt.Audio, serr)
+		}
+	}
+	return r.st, err
+}
+
+func (r *run) mark(name string, since time.Time) time.Time {
+	now := time.Now()
+	r.st.stage(&r.st.Startup, name, now.Sub(since))
+	return now
+}
+
+// setup loads everything, cheapest checks first, so bad input fails before a device or window opens.
+func (r *run) setup() error {
+	opt := r.opt
+	if opt.Model == "" || opt.Audio == "" {
+		return errors.New("need a model file and an audio file (or - for a WAV on stdin)")
+	}
+	if opt.Out != "" && opt.FramesDir != "" {
+		return errors.New("-o and -frames are exclusive")
+	}
+	if opt.Limit < 0 {
+		return fmt.Errorf("-t %v is negative", opt.Limit)
+	}
+	t := time.Now()
+	f, err := LoadModel(opt.Model)
+	if err != nil {
+		return err
+	}
+	t = r.mark("model", t)
+	var clip *audio.Clip
+	var stream *audio.Stream
+	if opt.Audio == "-" {
+		if stream, err = audio.OpenStream(opt.Stdin); err != nil {
+			return fmt.Errorf("stdin: %w", err)
+		}
+	} else if clip, err = audio.Load(opt.Audio); err != nil {
+		return err
+	}
+	var npy *audio.Features
+	if opt.Features != "" {
+		if npy, err = audio.LoadNPY(opt.Features); err != nil {
+			return err
+		}
+	}
+	t = r.mark("audio", t)
+
+	r.st.Mode = "window"
+	wantWindow := opt.Out == "" && opt.FramesDir == "" && !opt.Headless
+	switch {
+	case opt.Out != "":
+		r.st.Mode = "mp4"
+	case opt.FramesDir != "":
+		r.st.Mode = "frames"
+	case opt.Headless:
+		r.st.Mode = "headless"
+	}
+	devOpt := compute.Options{}
+	if wantWindow {
+		if r.ui, err = openWindow("ernplay — " + opt.Audio); err != nil {
+			if !(opt.Bench && errors.Is(err, ErrNoDisplay)) {
+				return err
+			}
+			r.st.Mode = "headless"
+			r.ui = nil
+		} else {
+			devOpt = r.ui.deviceOptions()
+		}
+	}
+	if opt.Bench {
+		r.st.Mode += " bench"
+	}
+	if r.dev, err = compute.Open(devOpt); err != nil {
+		return err
+	}
+	r.st.Device = r.dev.Info().Name
+	t = r.mark("device", t)
+	if r.rend, err = NewRenderer(r.dev, f); err != nil {
+		return err
+	}
+	w, h := r.rend.Size()
+	r.st.Size = [2]int{w, h}
+	rate, channels := 0, 0
+	if clip != nil {
+		rate, channels = clip.Rate, clip.Channels
+	} else {
+		rate, channels = stream.Rate, stream.Channels
+	}
+	if r.src, err = newSource(rate, channels, r.rend.Features(), npy); err != nil {
+		return fmt.Errorf("%s: %w", opt.Audio, err)
+	}
+	if clip != nil {
+		r.src.feedClip(clip)
+		if _, _, err := r.src.frames(); err != nil {
+			return fmt.Errorf("%s: %w", opt.Audio, err)
+		}
+	} else {
+		go r.src.feedStream(stream)
+	}
+	t = r.mark("features", t)
+	if opt.Limit > 0 {
+		r.limit = int((opt.Limit*audio.FPS + time.Second - 1) / time.Second)
+	}
+	if r.out, err = r.dev.NewBuffer(4*w*h, compute.DeviceLocal); err != nil {
+		return err
+	}
+	r.rec = r.dev.Record()
+	if r.ui != nil {
+		if err := r.ui.attach(r.dev, w, h, opt.Fullscreen); err != nil {
+			return err
+		}
+	}
+	switch {
+	case opt.Out != "":
+		r.sink, err = newMP4Sink(opt.Out, w, h, opt.Audio, r.src)
+	case opt.FramesDir != "":
+		r.sink, err = newPNGSink(opt.FramesDir, w, h)
+	case r.ui != nil:
+		r.sink = r.ui
+	default:
+		r.sink = nullSink{}
+	}
+	if err != nil {
+		return err
+	}
+	if opt.Trace != "" {
+		tf, err := os.Create(opt.Trace)
+		if err != nil {
+			return fmt.Errorf("trace: %w", err)
+		}
+		r.trace, r.traceFile = json.NewEncoder(tf), tf
+	}
+	r.mark("output", t)
+	return nil
+}
+
+// close releases everything in reverse order; the error is the sink's (an mp4 that failed to mux).
+func (r *run) close() error {
+	var err error
+	if r.src != nil {
+		r.src.close()
+	}
+	if r.sink != nil && r.sink != sink(r.ui) {
+		err = r.sink.close()
+	}
+	if r.traceFile != nil {
+		r.traceFile.Close()
+	}
+	if r.ui != nil {
+		r.ui.close()
+	}
+	if r.rec != nil {
+		r.rec.Release()
+	}
+	if r.out != nil {
+		r.out.Release()
+	}
+	if r.rend != nil {
+		r.rend.Release()
+	}
+	if r.dev != nil {
+		if cerr := r.dev.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// render draws frame k into r.out and waits for it.
+func (r *run) render(k int, win []float32) error {
+	t := time.Now()
+	if err := r.rend.Draw(r.rec, k, win, NeutralState(), r.out); err != nil {
+		return err
+	}
+	if err := r.rec.Submit(); err != nil {
+		return fmt.Errorf("rendering frame %d: %w", k, err)
+	}
+	r.st.stage(&r.st.Stages, "render", time.Since(t))
+	return nil
+}
+
+// output hands frame k to the sink and records it.
+func (r *run) output(k int) error {
+	t := time.Now()
+	if err := r.sink.put(k, r.out); err != nil {
+		return err
+	}
+	r.st.stage(&r.st.Stages, "output", time.Since(t))
+	if r.st.Presented == 0 {
+		r.st.FirstFrame = time.Since(r.t0)
+	}
+	r.st.Presented++
+	return nil
+}
+
+// frameCount is the number of frames to play: all the audio's, or up to the limit; final once known.
+func (r *run) frameCount() (n int, final bool) {
+	n, final, _ = r.src.frames()
+	r.st.Frames = n
+	if r.limit > 0 && n >= r.limit {
+		return r.limit, true
+	}
+	return n, final
+}
+
+// offline renders every frame in order as fast as the sink takes them (mp4, PNG frames, benchmark).
+func (r *run) offline() error {
+	r.st.Clock = "none"
+	for k := 0; ; k++ {
+		if r.ui != nil {
+			if quit, _ := r.ui.poll(0); quit {
+				return nil
+			}
+		}
+		if n, final := r.frameCount(); final && k >= n {
+			return nil
+		}
+		t := time.Now()
+		win, ok := r.src.waitWindow(k)
+		if !ok {
+			continue // the count became final without frame k
+		}
+		r.st.stage(&r.st.Stages, "features", time.Since(t))
+		if err := r.render(k, win); err != nil {
+			return err
+		}
+		if err := r.output(k); err != nil {
+			return err
+		}
+		r.traceFrame(k, 0)
+	}
+}
+
+func (r *run) traceFrame(k int, clock time.Duration) {
+	if r.trace != nil {
+		r.trace.Encode(traceLine{Frame: k, ClockMS: ms(clock), UnixNS: time.Now().UnixNano()})
+	}
+}

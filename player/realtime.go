@@ -1,0 +1,127 @@
+package player
+
+import (
+	"fmt"
+	"time"
+
+	"ern/engine/audio"
+)
+
+// frameTime is when frame k is due: k/25 s.
+func frameTime(k int) time.Duration { return time.Duration(k) * time.Second / audio.FPS }
+
+// dueFrame is the frame whose interval [k/25, (k+1)/25) holds clock position c.
+func dueFrame(c time.Duration) int { return int(c * audio.FPS / time.Second) }
+
+// realtime plays with the audio as master clock. Frame 0 is shown before the sound starts (at position 0); then
+// each step renders the next frame ahead of time, waits until the clock reaches its time and presents it. A frame
+// whose successor is already due when it is ready is dropped (the player skips to the due frame), so video never
+// leads audio and falls behind by at most the time of one render.
+func (r *run) realtime() error {
+	var clock Clock
+	var sound *audioClock
+	startClock := func() {
+		if !r.opt.Mute {
+			var err error
+			sound, err = openAudio(r.src, r.opt.Limit)
+			if err != nil {
+				fmt.Fprintf(r.opt.Log, "ernplay: warning: no sound device (%v); pacing by the wall clock\n", err)
+			}
+		}
+		if sound != nil {
+			sound.start()
+			clock, r.st.Clock = sound, "audio"
+		} else {
+			clock, r.st.Clock = newWallClock(r.src, r.opt.Limit), "wall"
+		}
+	}
+	defer func() {
+		if sound != nil {
+			sound.close()
+		}
+	}()
+	next, rendered, paused := 0, -1, false
+	lastLog := time.Now()
+	wait := func(d time.Duration) {
+		if r.ui != nil {
+			r.ui.poll(d)
+		} else {
+			time.Sleep(d)
+		}
+	}
+	for {
+		if r.ui != nil {
+			quit, p := r.ui.poll(0)
+			if quit {
+				return nil
+			}
+			if p != paused && clock != nil {
+				clock.SetPaused(p)
+				paused = p
+			}
+			if paused {
+				wait(20 * time.Millisecond)
+				continue
+			}
+		}
+		if r.opt.Verbose && time.Since(lastLog) > time.Second {
+			lastLog = time.Now()
+			mean, _, mx := r.st.OffsetSummary()
+			fmt.Fprintf(r.opt.Log, "ernplay: frame %d, %d presented, %d dropped, A/V offset mean %.1f max %.1f ms\n",
+				next, r.st.Presented, r.st.Dropped, mean, mx)
+		}
+		n, final := r.frameCount()
+		var c time.Duration
+		if clock != nil {
+			c = clock.Now()
+		}
+		if final && next >= n {
+			if clock == nil || clock.Done() {
+				return nil
+			}
+			wait(10 * time.Millisecond)
+			continue
+		}
+		if due := dueFrame(c); due > next {
+			if final {
+				due = min(due, n)
+			}
+			r.st.Dropped += due - next
+			next = due
+			continue
+		}
+		if rendered != next {
+			t := time.Now()
+			win, ok := r.src.window(next)
+			if !ok {
+				wait(2 * time.Millisecond) // a live stream has not delivered this frame's lookahead yet
+				continue
+			}
+			r.st.stage(&r.st.Stages, "features", time.Since(t))
+			if err := r.render(next, win); err != nil {
+				return err
+			}
+			rendered = next
+			continue // rendering took time: look at the clock again
+		}
+		if due := frameTime(next); c < due {
+			wait(min(due-c, 5*time.Millisecond))
+			continue
+		}
+		if err := r.output(next); err != nil {
+			return err
+		}
+		if clock == nil { // frame 0 is on screen at position 0: start the sound
+			startClock()
+		}
+		after := clock.Now()
+		r.st.Offsets = append(r.st.Offsets, ms(after-frameTime(next)))
+		r.traceFrame(next, after)
+		next++
+		if sound != nil {
+			if err := sound.err(); err != nil {
+				return fmt.Errorf("sound device: %w", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,164 @@
+package player
+
+import (
+	"github.com/go-gl/glfw/v3.3/glfw"
+	vk "github.com/vulkan-go/vulkan"
+
+	"ern/compute"
+)
+
+var colorRange = vk.ImageSubresourceRange{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LevelCount: 1, LayerCount: 1}
+
+func imageBarrier(cb vk.CommandBuffer, img vk.Image, from, to vk.ImageLayout, src, dst vk.AccessFlagBits, srcStage, dstStage vk.PipelineStageFlagBits) {
+	vk.CmdPipelineBarrier(cb, vk.PipelineStageFlags(srcStage), vk.PipelineStageFlags(dstStage), 0, 0, nil, 0, nil,
+		1, []vk.ImageMemoryBarrier{{SType: vk.StructureTypeImageMemoryBarrier,
+			SrcAccessMask: vk.AccessFlags(src), DstAccessMask: vk.AccessFlags(dst), OldLayout: from, NewLayout: to,
+			SrcQueueFamilyIndex: vk.QueueFamilyIgnored, DstQueueFamilyIndex: vk.QueueFamilyIgnored, Image: img, SubresourceRange: colorRange}})
+}
+
+// put presents a frame: acquire a swapchain image, copy the buffer into the frame image, blit it letterboxed into
+// the swapchain image, present, and wait for the copy (the buffer is free again when put returns). A resized or
+// out-of-date swapchain is rebuilt; a minimised window skips the frame.
+func (w *window) put(_ int, buf *compute.Buffer) error {
+	if w.stale {
+		vk.DeviceWaitIdle(w.raw.Device)
+		if err := w.createSwapchain(); err != nil {
+			return err
+		}
+	}
+	if w.extent.Width == 0 || w.extent.Height == 0 {
+		return nil
+	}
+	dev := w.raw.Device
+	var idx uint32
+	switch r := vk.AcquireNextImage(dev, w.swap, 1e9, w.acquired, vk.NullFence, &idx); r {
+	case vk.Success, vk.Suboptimal:
+		if r == vk.Suboptimal {
+			w.stale = true
+		}
+	case vk.ErrorOutOfDate:
+		w.stale = true
+		return nil
+	case vk.Timeout, vk.NotReady:
+		return nil
+	default:
+		return vkCheck(r, "acquire swapchain image")
+	}
+	cb, img := w.cb, w.images[idx]
+	vk.ResetCommandBuffer(cb, 0)
+	vk.BeginCommandBuffer(cb, &vk.CommandBufferBeginInfo{SType: vk.StructureTypeCommandBufferBeginInfo,
+		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit)})
+	vb, off := buf.Handle()
+	layers := vk.ImageSubresourceLayers{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LayerCount: 1}
+	top, transfer := vk.PipelineStageTopOfPipeBit, vk.PipelineStageTransferBit
+	if w.blit {
+		imageBarrier(cb, w.frame, vk.ImageLayoutUndefined, vk.ImageLayoutTransferDstOptimal, 0, vk.AccessTransferWriteBit, top, transfer)
+		vk.CmdCopyBufferToImage(cb, vb, w.frame, vk.ImageLayoutTransferDstOptimal, 1, []vk.BufferImageCopy{{
+			BufferOffset: vk.DeviceSize(off), ImageSubresource: layers,
+			ImageExtent: vk.Extent3D{Width: uint32(w.fw), Height: uint32(w.fh), Depth: 1}}})
+		imageBarrier(cb, w.frame, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutTransferSrcOptimal,
+			vk.AccessTransferWriteBit, vk.AccessTransferReadBit, transfer, transfer)
+	}
+	imageBarrier(cb, img, vk.ImageLayoutUndefined, vk.ImageLayoutTransferDstOptimal, 0, vk.AccessTransferWriteBit, transfer, transfer)
+	sw, sh := int(w.extent.Width), int(w.extent.Height)
+	x0, y0, x1, y1 := letterbox(w.fw, w.fh, sw, sh)
+	if x1-x0 != sw || y1-y0 != sh || !w.blit {
+		var black vk.ClearColorValue
+		vk.CmdClearColorImage(cb, img, vk.ImageLayoutTransferDstOptimal, &black, 1, []vk.ImageSubresourceRange{colorRange})
+		imageBarrier(cb, img, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutTransferDstOptimal,
+			vk.AccessTransferWriteBit, vk.AccessTransferWriteBit, transfer, transfer)
+	}
+	if w.blit {
+		filter := vk.FilterLinear
+		if x1-x0 == w.fw && y1-y0 == w.fh {
+			filter = vk.FilterNearest // 1:1: exact pixels
+		}
+		vk.CmdBlitImage(cb, w.frame, vk.ImageLayoutTransferSrcOptimal, img, vk.ImageLayoutTransferDstOptimal, 1, []vk.ImageBlit{{
+			SrcSubresource: layers, SrcOffsets: [2]vk.Offset3D{{}, {X: int32(w.fw), Y: int32(w.fh), Z: 1}},
+			DstSubresource: layers, DstOffsets: [2]vk.Offset3D{{X: int32(x0), Y: int32(y0)}, {X: int32(x1), Y: int32(y1), Z: 1}},
+		}}, filter)
+	} else { // 1:1 copy of the part that fits, top-left
+		vk.CmdCopyBufferToImage(cb, vb, img, vk.ImageLayoutTransferDstOptimal, 1, []vk.BufferImageCopy{{
+			BufferOffset: vk.DeviceSize(off), BufferRowLength: uint32(w.fw), ImageSubresource: layers,
+			ImageExtent: vk.Extent3D{Width: uint32(min(w.fw, sw)), Height: uint32(min(w.fh, sh)), Depth: 1}}})
+	}
+	imageBarrier(cb, img, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutPresentSrc, vk.AccessTransferWriteBit, 0,
+		transfer, vk.PipelineStageBottomOfPipeBit)
+	if err := vkCheck(vk.EndCommandBuffer(cb), "end commands"); err != nil {
+		return err
+	}
+	rendered := w.rendered[idx]
+	if err := vkCheck(vk.QueueSubmit(w.raw.Queue, 1, []vk.SubmitInfo{{SType: vk.StructureTypeSubmitInfo,
+		WaitSemaphoreCount: 1, PWaitSemaphores: []vk.Semaphore{w.acquired}, PWaitDstStageMask: []vk.PipelineStageFlags{vk.PipelineStageFlags(transfer)},
+		CommandBufferCount: 1, PCommandBuffers: []vk.CommandBuffer{cb},
+		SignalSemaphoreCount: 1, PSignalSemaphores: []vk.Semaphore{rendered}}}, w.fence), "submit"); err != nil {
+		return err
+	}
+	switch r := vk.QueuePresent(w.raw.Queue, &vk.PresentInfo{SType: vk.StructureTypePresentInfo,
+		WaitSemaphoreCount: 1, PWaitSemaphores: []vk.Semaphore{rendered},
+		SwapchainCount: 1, PSwapchains: []vk.Swapchain{w.swap}, PImageIndices: []uint32{idx}}); r {
+	case vk.Success:
+	case vk.Suboptimal, vk.ErrorOutOfDate:
+		w.stale = true
+	default:
+		return vkCheck(r, "present")
+	}
+	if err := vkCheck(vk.WaitForFences(dev, 1, []vk.Fence{w.fence}, vk.True, 10e9), "wait for the copy"); err != nil {
+		return err
+	}
+	vk.ResetFences(dev, 1, []vk.Fence{w.fence})
+	if msgs := w.d.Messages(); len(msgs) > 0 {
+		return &validationError{msgs}
+	}
+	return nil
+}
+
+// close releases the window's Vulkan objects (the device stays open) and the window.
+func (w *window) close() error {
+	if w.raw.Device != nil {
+		dev := w.raw.Device
+		vk.DeviceWaitIdle(dev)
+		for _, s := range w.rendered {
+			vk.DestroySemaphore(dev, s, nil)
+		}
+		if w.acquired != vk.NullSemaphore {
+			vk.DestroySemaphore(dev, w.acquired, nil)
+		}
+		if w.fence != vk.NullFence {
+			vk.DestroyFence(dev, w.fence, nil)
+		}
+		if w.pool != vk.NullCommandPool {
+			vk.DestroyCommandPool(dev, w.pool, nil)
+		}
+		if w.frame != vk.NullImage {
+			vk.DestroyImage(dev, w.frame, nil)
+		}
+		if w.frameMem != vk.NullDeviceMemory {
+			vk.FreeMemory(dev, w.frameMem, nil)
+		}
+		if w.swap != vk.NullSwapchain {
+			vk.DestroySwapchain(dev, w.swap, nil)
+		}
+		if w.surface != vk.NullSurface {
+			vk.DestroySurface(w.raw.Instance, w.surface, nil)
+		}
+		w.raw.Device = nil
+	}
+	if w.win != nil {
+		w.win.Destroy()
+		w.win = nil
+		glfw.Terminate()
+	}
+	return nil
+}
+
+// validationError carries Vulkan validation messages raised while presenting.
+type validationError struct{ msgs []compute.Message }
+
+func (e *validationError) Error() string {
+	s := "window: vulkan validation:"
+	for _, m := range e.msgs {
+		s += "\n" + m.String()
+	}
+	return s
+}

@@ -1,0 +1,134 @@
+// Command ernplay plays a speech WAV with a model: the person in the model speaks it, in a window, with the sound,
+// in sync (audio is the master clock). Headless, it writes an mp4 or PNG frames, or benchmarks rendering.
+//
+//	ernplay [flags] MODEL AUDIO        AUDIO may be - (a WAV stream on stdin, played as it arrives)
+//	ernplay -write-testcard FILE       write a test-card model
+//	ernplay -demo                      speak a sentence (espeak-ng) with the test card
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"ern/player"
+)
+
+// GLFW and the player's queue submissions live on the main OS thread.
+func init() { runtime.LockOSThread() }
+
+const usage = `usage: ernplay [flags] MODEL AUDIO
+       ernplay -write-testcard FILE [-size WxH] [-card-features KIND]
+       ernplay -demo [-o demo.mp4]
+
+Plays AUDIO (a WAV or any format ffmpeg reads; - = a WAV stream on stdin, played as it arrives) with the model
+MODEL in a window, with sound, in sync. Keys: space pause, f fullscreen, q or esc quit.
+Without a display use -o, -frames or -bench (or -headless to play in real time without a window).
+
+flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ernplay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	var opt player.Options
+	fs.StringVar(&opt.Out, "o", "", "write an `mp4` (H.264 + AAC of the original audio) instead of playing: every frame, not real time")
+	fs.StringVar(&opt.FramesDir, "frames", "", "write every frame as `DIR`/frame_000000.png instead of playing")
+	fs.BoolVar(&opt.Bench, "bench", false, "render every frame as fast as possible (in the window when there is a display) and report fps and per-stage ms")
+	fs.BoolVar(&opt.Headless, "headless", false, "no window: play in real time without showing frames (A/V timing), or -bench without presenting")
+	fs.BoolVar(&opt.Mute, "mute", false, "no sound: pace playback by the wall clock")
+	fs.BoolVar(&opt.Fullscreen, "fullscreen", false, "start fullscreen (toggle with f)")
+	fs.BoolVar(&opt.Verbose, "v", false, "print live stats every second")
+	fs.DurationVar(&opt.Limit, "t", 0, "play only the first `duration` of the audio (e.g. 10s; 0 = all)")
+	fs.StringVar(&opt.Trace, "trace", "", "write one JSON line per presented frame (frame, clock_ms, unix_ns) to `file`")
+	fs.StringVar(&opt.Features, "features", "", "precomputed feature windows `file.npy` ([N, window, dim]) for models that read ER-NeRF's feature kinds")
+	writeCard := fs.String("write-testcard", "", "write a test-card model to `file` and exit")
+	size := fs.String("size", "512x512", "test-card frame size `WxH` (multiples of 64) for -write-testcard")
+	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, deepspeech, esperanto, hubert, wav2vec)")
+	demo := fs.Bool("demo", false, "speak a sentence with espeak-ng and play it with the test card (window if there is a display, else -o, default demo.mp4)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	opt.Stdin, opt.Log = stdin, stderr
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "ernplay:", oneLine(err))
+		return 1
+	}
+	switch {
+	case *writeCard != "":
+		c := player.DefaultTestCard()
+		w, h, err := parseSize(*size)
+		if err != nil {
+			return fail(err)
+		}
+		c.Width, c.Height, c.Features = w, h, *cardFeatures
+		if err := player.WriteTestCard(*writeCard, c); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stdout, "wrote test card %dx%d (%s features) to %s\n", w, h, c.Features, *writeCard)
+		return 0
+	case *demo:
+		dir, err := os.MkdirTemp("", "ernplay-demo-")
+		if err != nil {
+			return fail(err)
+		}
+		defer os.RemoveAll(dir)
+		if err := player.PrepareDemo(dir, &opt); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stderr, "ernplay: demo: %s with %s\n", opt.Audio, opt.Model)
+	default:
+		if fs.NArg() != 2 {
+			fs.Usage()
+			return 2
+		}
+		opt.Model, opt.Audio = fs.Arg(0), fs.Arg(1)
+	}
+	st, err := player.Run(opt)
+	if st != nil && st.Presented > 0 {
+		fmt.Fprint(stderr, st)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if *demo && opt.Out != "" {
+		fmt.Fprintf(stdout, "wrote %s\n", opt.Out)
+	}
+	return 0
+}
+
+// parseSize reads "W", "WxH".
+func parseSize(s string) (w, h int, err error) {
+	a, b, ok := strings.Cut(strings.ToLower(s), "x")
+	if !ok {
+		b = a
+	}
+	w, err1 := strconv.Atoi(a)
+	h, err2 := strconv.Atoi(b)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("-size %q: want WxH, e.g. 512x512", s)
+	}
+	return w, h, nil
+}
+
+// oneLine folds an error (ffmpeg's or the validation layer's can span lines) into one line.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
