@@ -152,4 +152,3 @@ func (s *source) writeWAV(path string) error {
 	}
 	return f.Close()
 }
-

@@ -131,4 +131,3 @@ func parseSize(s string) (w, h int, err error) {
 func oneLine(err error) string {
 	return strings.Join(strings.Fields(err.Error()), " ")
 }
-
