@@ -50,8 +50,8 @@
 //	g.Backward(rec, x, table, dY, dTable, nil, n)        // dTable += …; clear it once per step
 //
 // Schedule: grid_fwd and grid_bwd run one invocation per (point, plane, run of levels). GPUs use runs of one level
-// (a workgroup touches one level's table, as tiny-cuda-nn does); CPU devices (lavapipe, ~20 ns per invocation)
-// run all levels of a plane per invocation. Results are identical; tests cover both.
+// (a workgroup touches one level's table, as tiny-cuda-nn does); CPU devices (lavapipe) run all levels of a
+// plane per invocation. Results are identical; tests cover both.
 //
 // SH: NewSH(dev) → Forward(rec, dir [n,3], y [n,16], n), Backward(rec, dir, dY, dDir, n).
 // Frequency: NewFreq(dev, dim, octaves) → Forward(rec, x [n,dim], y [n, dim·(1+2·octaves)], n), Backward(rec, x,

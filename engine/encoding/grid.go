@@ -57,8 +57,9 @@ func newGrid(d *compute.Device, cfg GridConfig, pr projection) (*Grid, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One level per invocation is the GPU schedule (a workgroup touches one level's table); lavapipe pays ~20 ns per
-	// invocation, so CPU devices loop over all levels of a plane instead. Both are tested against the reference.
+	// One level per invocation is the GPU schedule (a workgroup touches one level's table); CPU devices loop over
+	// all levels of a plane per invocation instead (fewer, longer invocations amortise lavapipe's per-invocation
+	// setup). Both are tested against the reference.
 	g := &Grid{lay: lay, pr: pr, span: 1}
 	if d.IsCPU() {
 		g.span = cfg.Levels
