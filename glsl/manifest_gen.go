@@ -852,7 +852,7 @@ var manifest = []Kernel{
 		PushSize:   48,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e98bda276897106832cbeb5ff7750809c38136fa1e5068570e94fc72114fabd6",
+		SourceHash: "bb60e8f21b33b97f56118065493cdfd02f050bb5bdf1f9ce054865488742c597",
 	},
 	{
 		Name: "mlp_wsum",

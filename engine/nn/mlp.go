@@ -254,5 +254,5 @@ func (m *MLP) Backward(r *compute.Recorder, params, grads Seg, x, dY Mat, dX *Ma
 }
 
 func (m *MLP) dispatchWgrad(r *compute.Recorder, p *mlpWgradPush, a *compute.Buffer, s *MLPState, chunks, gpc, outW int) {
-	r.Dispatch2D(m.wgrad, chunks*gpc*64, (outW+3)/4, p, a, s.dz, s.partial)
+	r.Dispatch2D(m.wgrad, chunks*gpc*64, (outW+15)/16, p, a, s.dz, s.partial)
 }
