@@ -230,7 +230,7 @@ func (r *run) close() error {
 		r.traceFile.Close()
 	}
 	if r.ui != nil {
-		r.ui.close()
+		r.ui.release()
 	}
 	if r.rec != nil {
 		r.rec.Release()
@@ -245,6 +245,9 @@ func (r *run) close() error {
 		if cerr := r.dev.Close(); err == nil {
 			err = cerr
 		}
+	}
+	if r.ui != nil {
+		r.ui.terminate()
 	}
 	return err
 }

@@ -113,8 +113,11 @@ func (w *window) put(_ int, buf *compute.Buffer) error {
 	return nil
 }
 
-// close releases the window's Vulkan objects (the device stays open) and the window.
-func (w *window) close() error {
+// close ends the window as a sink; its resources go with release and terminate.
+func (w *window) close() error { return nil }
+
+// release frees the window's Vulkan objects; the device stays open.
+func (w *window) release() {
 	if w.raw.Device != nil {
 		dev := w.raw.Device
 		vk.DeviceWaitIdle(dev)
@@ -144,12 +147,16 @@ func (w *window) close() error {
 		}
 		w.raw.Device = nil
 	}
+}
+
+// terminate destroys the window and ends GLFW. It must come after the device is closed: GLFW unloads the Vulkan
+// loader it opened, and every later Vulkan call would jump into unmapped code.
+func (w *window) terminate() {
 	if w.win != nil {
 		w.win.Destroy()
 		w.win = nil
 		glfw.Terminate()
 	}
-	return nil
 }
 
 // validationError carries Vulkan validation messages raised while presenting.
