@@ -176,12 +176,12 @@ func TestSmoother(t *testing.T) {
 	var s smoother
 	steps := []struct{ raw, upper, now, want time.Duration }{
 		{0, 250 * ms, 0, 0},
-		{0, 250 * ms, 100 * ms, 100 * ms},          // extrapolated
-		{0, 250 * ms, 400 * ms, 250 * ms},          // capped by what was handed to the device
-		{250 * ms, 500 * ms, 410 * ms, 250 * ms},   // a step below the output: hold (monotonic)
-		{250 * ms, 500 * ms, 600 * ms, 440 * ms},   // then advance from the step's anchor
-		{500 * ms, 750 * ms, 650 * ms, 500 * ms},   // next step anchors at its own time
-		{500 * ms, 750 * ms, 700 * ms, 550 * ms},   //
+		{0, 250 * ms, 100 * ms, 100 * ms},           // extrapolated
+		{0, 250 * ms, 400 * ms, 250 * ms},           // capped by what was handed to the device
+		{250 * ms, 500 * ms, 410 * ms, 250 * ms},    // a step below the output: hold (monotonic)
+		{250 * ms, 500 * ms, 600 * ms, 440 * ms},    // then advance from the step's anchor
+		{500 * ms, 750 * ms, 650 * ms, 500 * ms},    // next step anchors at its own time
+		{500 * ms, 750 * ms, 700 * ms, 550 * ms},    //
 		{500 * ms, 5000 * ms, 5000 * ms, 4850 * ms}, // a long stall: capped by elapsed real time, not upper
 	}
 	for i, st := range steps {
