@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"ern/engine/fixture"
+	"ern/player"
+)
+
+type traceLine struct {
+	Frame   int     `json:"frame"`
+	ClockMS float64 `json:"clock_ms"`
+	UnixNS  int64   `json:"unix_ns"`
+}
+
+func readTrace(tb testing.TB, path string) []traceLine {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var out []traceLine
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l traceLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			tb.Fatalf("trace line %q: %v", sc.Text(), err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// screenshot grabs the private X server's root window (the player's window) and decodes the test card on it.
+func screenshot(display string) (frame int, at time.Time, err error) {
+	t0 := time.Now()
+	xwd := exec.Command("xwd", "-root", "-silent", "-display", display)
+	raw, err := xwd.Output()
+	t1 := time.Now()
+	if err != nil {
+		return 0, t0, err
+	}
+	conv := exec.Command("convert", "xwd:-", "png:-")
+	conv.Stdin = bytes.NewReader(raw)
+	pngBytes, err := conv.Output()
+	if err != nil {
+		return 0, t0, err
+	}
+	img, err := png.Decode(bytes.NewReader(pngBytes))
+	if err != nil {
+		return 0, t0, err
+	}
+	k, err := player.DecodeTestCard(img)
+	return k, t0.Add(t1.Sub(t0) / 2), err
+}
+
+// writeCard writes the default 512² test card into dir.
+func writeCard(tb testing.TB, dir string) string {
+	tb.Helper()
+	p := filepath.Join(dir, "card.bin")
+	if err := player.WriteTestCard(p, player.DefaultTestCard()); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// clockAt is the audio clock at wall time t, from the trace: the position at the last presentation before t
+// plus the real time since (the clock runs at real speed between presentations).
+func clockAt(tr []traceLine, t time.Time) (ms float64, shown int, ok bool) {
+	ns := t.UnixNano()
+	i := sort.Search(len(tr), func(i int) bool { return tr[i].UnixNS > ns }) - 1
+	if i < 0 || i+1 >= len(tr) {
+		return 0, 0, false
+	}
+	return tr[i].ClockMS + float64(ns-tr[i].UnixNS)/1e6, tr[i].Frame, true
+}
+
+// TestPlaySync plays 10 s of real speech in a window with sound and checks, at screenshots taken during playback,
+// that the frame on screen (decoded from the pixels) is within one frame (40 ms) of the audio clock; and that every
+// frame was presented no earlier than its time and less than a frame late.
+func TestPlaySync(t *testing.T) {
+	needServers(t)
+	wav := fixture.SharedData(t, "audio", "musetalk_eng.wav")
+	dir := t.TempDir()
+	card, trace := writeCard(t, dir), filepath.Join(dir, "trace.jsonl")
+	cmd, out := child(t, "-t", "10s", "-trace", trace, card, wav)
+	// Wait for the window's first frame.
+	if !waitFile(trace, 20*time.Second) {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("no frame within 20 s:\n%s", out)
+	}
+	type grab struct {
+		frame int
+		at    time.Time
+	}
+	var grabs []grab
+	start := time.Now()
+	for i := 1; i <= 7; i++ {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * 1300 * time.Millisecond)))
+		k, at, err := screenshot(env.display)
+		if err != nil { // caught mid-update: grab again
+			k, at, err = screenshot(env.display)
+		}
+		if err != nil {
+			t.Errorf("screenshot %d: %v", i, err)
+			continue
+		}
+		grabs = append(grabs, grab{k, at})
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("ernplay: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), "clock audio") {
+		t.Fatalf("playback did not use the audio clock:\n%s", out)
+	}
+	tr := readTrace(t, trace)
+	if len(tr) < 200 {
+		t.Fatalf("%d frames presented of 250:\n%s", len(tr), out)
+	}
+	wall := time.Duration(tr[len(tr)-1].UnixNS - tr[0].UnixNS)
+	if wall < 9500*time.Millisecond || wall > 11*time.Second {
+		t.Errorf("10 s of audio played in %v of wall time: not real time", wall)
+	}
+	for _, l := range tr {
+		if off := l.ClockMS - float64(l.Frame)*40; off < 0 || off > 40 {
+			t.Errorf("frame %d presented at audio clock %.1f ms: offset %.1f ms", l.Frame, l.ClockMS, off)
+		}
+	}
+	checked := 0
+	for _, g := range grabs {
+		clock, shown, ok := clockAt(tr, g.at)
+		if !ok {
+			continue
+		}
+		want := int(clock / 40)
+		if d := g.frame - want; d < -1 || d > 1 {
+			t.Errorf("screenshot at audio clock %.0f ms shows frame %d, want %d ± 1", clock, g.frame, want)
+		}
+		if d := g.frame - shown; d < -1 || d > 1 {
+			t.Errorf("screenshot shows frame %d, the player had just presented %d", g.frame, shown)
+		}
+		checked++
+	}
+	if checked < 5 {
+		t.Errorf("only %d screenshots fell inside playback", checked)
+	}
+	t.Logf("%d screenshots in sync; child:\n%s", checked, out)
+}
