@@ -195,16 +195,21 @@ func (r *run) setup() error {
 	}
 	switch {
 	case opt.Out != "":
-		r.sink, err = newMP4Sink(opt.Out, w, h, opt.Audio, r.src)
+		s, err := newMP4Sink(opt.Out, w, h, opt.Audio, r.src)
+		if err != nil {
+			return err
+		}
+		r.sink = s
 	case opt.FramesDir != "":
-		r.sink, err = newPNGSink(opt.FramesDir, w, h)
+		s, err := newPNGSink(opt.FramesDir, w, h)
+		if err != nil {
+			return err
+		}
+		r.sink = s
 	case r.ui != nil:
 		r.sink = r.ui
 	default:
 		r.sink = nullSink{}
-	}
-	if err != nil {
-		return err
 	}
 	if opt.Trace != "" {
 		tf, err := os.Create(opt.Trace)
