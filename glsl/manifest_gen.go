@@ -698,8 +698,9 @@ var manifest = []Kernel{
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
+			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "5be1b48e4738812b3a5f5449c683f1e7fbf5d7e9fc6d3216207fcbe0f6cf9187",
+		SourceHash: "a1928e5c62cae2043c44bff69d659cb37bb9eb38fa1182cf9d9dc84a9a89bb67",
 	},
 	{
 		Name: "mlp_fwd",
@@ -729,8 +730,9 @@ var manifest = []Kernel{
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
+			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "d75a99feae589a4b75fd8afc21a2f89d46eb916ab42c188abfcfc9dc86a39945",
+		SourceHash: "4b1a6404a8ef74a97cb9a1f4d20777b1d3dc00cdbac2abab2d90a8e7ae518566",
 	},
 	{
 		Name: "mlp_l2_bwd",
@@ -849,10 +851,13 @@ var manifest = []Kernel{
 			{Name: "pStride", Type: "uint", Offset: 40, Size: 4},
 			{Name: "gpc", Type: "uint", Offset: 44, Size: 4},
 		},
-		PushSize:   48,
-		LocalSize:  [3]uint32{64, 1, 1},
-		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bb60e8f21b33b97f56118065493cdfd02f050bb5bdf1f9ce054865488742c597",
+		PushSize:  48,
+		LocalSize: [3]uint32{64, 1, 1},
+		LocalSpec: [3]int{-1, -1, -1},
+		Spec: []SpecConstant{
+			{ID: 0, Name: "SG", Type: "uint", Default: 8},
+		},
+		SourceHash: "b8f3c4faeecf0973c5365d296825dadd4e69b48131f16354295d8600768e5f94",
 	},
 	{
 		Name: "mlp_wsum",

@@ -2,12 +2,15 @@
 // mlp_wgrad: per-chunk partial weight gradient of one MLP layer, a tiled reduction over the batch.
 // Math: for chunk c of samples B_c, partial_c[o, i] = Σ_{b∈B_c} δ_b[o]·a_b[i] (dW = Σ_b δ_b a_bᵀ) and, with bias,
 // partial_c[bias o] = Σ_{b∈B_c} δ_b[o]. mlp_wsum then adds Σ_c partial_c into the gradient buffer.
-// Lanes run over i (one input column each), the workgroup's y index selects 16 output rows, so δ loads are uniform.
+// Lanes run over i (one input column each); the workgroup's y index selects 2·SG output rows whose δ each lane
+// of a subgroup loads one of and subgroupBroadcast shares (CPU drivers gather loop-dependent loads lane by lane).
 // Go reference: engine/nn/mlp_ref.go MLPBackwardRef (dParams).
 #extension GL_GOOGLE_include_directive : require
+#extension GL_KHR_shader_subgroup_ballot : require
 #include "common.glsl"
 
 layout(local_size_x = 64) in;
+layout(constant_id = 0) const uint SG = 8; // the device's subgroup size
 
 // inputs
 layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };        // [N, aStride] f32 layer input at aOff..
@@ -33,32 +36,39 @@ layout(push_constant) uniform Push {
 void main() {
 	uint g = gl_WorkGroupID.x + gl_WorkGroupID.z * gl_NumWorkGroups.x;
 	uint c = g / pc.gpc;
-	uint i = (g % pc.gpc) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+	if (c * pc.chunk >= pc.n) return; // uniform per workgroup (z-split padding)
+	// no per-lane early return: subgroup broadcasts need every lane; idle lanes repeat the last column
 	uint rows = pc.inW + pc.bias;
-	if (i >= rows || c * pc.chunk >= pc.n) return;
-	uint o = gl_WorkGroupID.y * 16u;
+	uint i0 = (g % pc.gpc) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+	bool live = i0 < rows;
+	uint i = min(i0, rows - 1u);
+	bool isBias = i == pc.inW;
+	uint o = gl_WorkGroupID.y * 2u * SG;
+	uint lane = gl_SubgroupInvocationID;
 	uint last = pc.outW - 1u;
-	uint r0 = o, r1 = min(o + 1u, last), r2 = min(o + 2u, last), r3 = min(o + 3u, last);
-	uint r4 = min(o + 4u, last), r5 = min(o + 5u, last), r6 = min(o + 6u, last), r7 = min(o + 7u, last);
-	uint r8 = min(o + 8u, last), r9 = min(o + 9u, last), r10 = min(o + 10u, last), r11 = min(o + 11u, last);
-	uint r12 = min(o + 12u, last), r13 = min(o + 13u, last), r14 = min(o + 14u, last), r15 = min(o + 15u, last);
+	uint ra = min(o + lane, last);
+	uint rb = min(o + SG + lane, last);
 	uint b0 = c * pc.chunk;
 	uint b1 = min(pc.n, b0 + pc.chunk);
-	bool isBias = i == pc.inW;
-	vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
+	float acc[2 * SG];
+	for (uint k = 0u; k < 2u * SG; k++) {
+		acc[k] = 0.0;
+	}
 	for (uint b = b0; b < b1; b++) {
 		float av = isBias ? 1.0 : a[b * pc.aStride + pc.aOff + i];
 		uint r = b * pc.dStride + pc.dOff;
-		acc0 += av * vec4(dL_dz[r + r0], dL_dz[r + r1], dL_dz[r + r2], dL_dz[r + r3]);
-		acc1 += av * vec4(dL_dz[r + r4], dL_dz[r + r5], dL_dz[r + r6], dL_dz[r + r7]);
-		acc2 += av * vec4(dL_dz[r + r8], dL_dz[r + r9], dL_dz[r + r10], dL_dz[r + r11]);
-		acc3 += av * vec4(dL_dz[r + r12], dL_dz[r + r13], dL_dz[r + r14], dL_dz[r + r15]);
+		float da = dL_dz[r + ra];
+		float db = dL_dz[r + rb];
+		for (uint j = 0u; j < SG; j++) {
+			acc[j] += av * subgroupBroadcast(da, j);
+			acc[SG + j] += av * subgroupBroadcast(db, j);
+		}
 	}
+	if (!live) return;
 	uint base = c * pc.pStride + pc.pOff;
-	uint m = min(16u, pc.outW - o);
+	uint m = min(2u * SG, pc.outW - o);
 	for (uint k = 0u; k < m; k++) {
-		vec4 v = k < 4u ? acc0 : (k < 8u ? acc1 : (k < 12u ? acc2 : acc3));
 		uint idx = isBias ? base + pc.outW * pc.inW + o + k : base + (o + k) * pc.inW + i;
-		partial[idx] = v[k & 3u];
+		partial[idx] = acc[k];
 	}
 }

@@ -38,6 +38,7 @@ type MLP struct {
 	wgrad   *compute.Kernel
 	wsum    *compute.Kernel
 	maxW    uint32
+	sg      uint32 // subgroup size the portable kernels are specialised for
 }
 
 type mlpFwdPush struct {
@@ -70,7 +71,7 @@ func NewMLP(d *compute.Device, cfg MLPConfig, v Variant) (*MLP, error) {
 			v = VariantTuned
 		}
 	}
-	m := &MLP{cfg: cfg, d: d, variant: v, maxW: uint32((cfg.MaxWidth() + 3) &^ 3)}
+	m := &MLP{cfg: cfg, d: d, variant: v, maxW: uint32((cfg.MaxWidth() + 3) &^ 3), sg: max(d.Info().SubgroupSize, 1)}
 	var err error
 	if v == VariantTuned {
 		err = m.buildTuned()
@@ -88,13 +89,13 @@ func NewMLP(d *compute.Device, cfg MLPConfig, v Variant) (*MLP, error) {
 
 func (m *MLP) buildPortable() error {
 	var err error
-	if m.fwd, err = m.d.Kernel("mlp_fwd", m.maxW); err != nil {
+	if m.fwd, err = m.d.Kernel("mlp_fwd", m.maxW, m.sg); err != nil {
 		return err
 	}
-	if m.bwd, err = m.d.Kernel("mlp_bwd", m.maxW); err != nil {
+	if m.bwd, err = m.d.Kernel("mlp_bwd", m.maxW, m.sg); err != nil {
 		return err
 	}
-	m.wgrad, err = m.d.Kernel("mlp_wgrad")
+	m.wgrad, err = m.d.Kernel("mlp_wgrad", m.sg)
 	return err
 }
 
@@ -254,5 +255,6 @@ func (m *MLP) Backward(r *compute.Recorder, params, grads Seg, x, dY Mat, dX *Ma
 }
 
 func (m *MLP) dispatchWgrad(r *compute.Recorder, p *mlpWgradPush, a *compute.Buffer, s *MLPState, chunks, gpc, outW int) {
-	r.Dispatch2D(m.wgrad, chunks*gpc*64, (outW+15)/16, p, a, s.dz, s.partial)
+	rows := 2 * int(m.sg)
+	r.Dispatch2D(m.wgrad, chunks*gpc*64, (outW+rows-1)/rows, p, a, s.dz, s.partial)
 }
