@@ -7,6 +7,10 @@ import (
 	"ern/engine/audio"
 )
 
+// startAhead is how many frames' features beyond frame 0 must exist before the sound starts (a live stream's
+// margin over the extractor's lookahead): 4 frames = 160 ms, so sound starts after 312.5 ms of audio arrived.
+const startAhead = 4
+
 // frameTime is when frame k is due: k/25 s.
 func frameTime(k int) time.Duration { return time.Duration(k) * time.Second / audio.FPS }
 
@@ -25,7 +29,11 @@ func (r *run) realtime() error {
 			var err error
 			sound, err = openAudio(r.src, r.opt.Limit)
 			if err != nil {
-				fmt.Fprintf(r.opt.Log, "ernplay: warning: no sound device (%v); pacing by the wall clock\n", err)
+				msg := err.Error()
+				if len(msg) > 160 {
+					msg = msg[:160] + "…"
+				}
+				fmt.Fprintf(r.opt.Log, "ernplay: warning: no sound device (%s); pacing by the wall clock (-mute hides this)\n", msg)
 			}
 		}
 		if sound != nil {
@@ -71,6 +79,15 @@ func (r *run) realtime() error {
 				next, r.st.Presented, r.st.Dropped, mean, mx)
 		}
 		n, final := r.frameCount()
+		if clock == nil && r.st.Presented > 0 {
+			// Frame 0 is on screen. Start the sound once startAhead more frames' features exist, so a live stream
+			// arriving in real time keeps that margin over the playback position for the extractor's lookahead.
+			if _, ok := r.src.window(startAhead); !ok && !final {
+				wait(2 * time.Millisecond)
+				continue
+			}
+			startClock()
+		}
 		var c time.Duration
 		if clock != nil {
 			c = clock.Now()
@@ -111,10 +128,10 @@ func (r *run) realtime() error {
 		if err := r.output(next); err != nil {
 			return err
 		}
-		if clock == nil { // frame 0 is on screen at position 0: start the sound
-			startClock()
+		var after time.Duration
+		if clock != nil {
+			after = clock.Now()
 		}
-		after := clock.Now()
 		r.st.Offsets = append(r.st.Offsets, ms(after-frameTime(next)))
 		r.traceFrame(next, after)
 		next++

@@ -129,14 +129,21 @@ func needServers(tb testing.TB) {
 // child starts ernplay with args in a child process on the private display and sound server.
 func child(tb testing.TB, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	tb.Helper()
+	cmd, out := childCmd(tb, args...)
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	return cmd, out
+}
+
+// childCmd prepares the child without starting it.
+func childCmd(tb testing.TB, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	tb.Helper()
 	a, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(a), "DISPLAY="+env.display, "PULSE_SERVER="+env.pulse,
 		"XDG_RUNTIME_DIR="+tb.TempDir())
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
 	return cmd, &out
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"ern/engine/audio"
 	"ern/engine/fixture"
 	"ern/player"
 )
@@ -157,4 +158,56 @@ func TestPlaySync(t *testing.T) {
 		t.Errorf("only %d screenshots fell inside playback", checked)
 	}
 	t.Logf("%d screenshots in sync; child:\n%s", checked, out)
+}
+
+// TestPlayLiveStdin plays a WAV arriving on stdin in real time (header first, then 40 ms blocks at their pace):
+// sound from the first blocks, every frame presented or dropped, none before its time nor a frame late.
+func TestPlayLiveStdin(t *testing.T) {
+	needServers(t)
+	wav := fixture.SharedData(t, "audio", "ljspeech_LJ050-0131.wav")
+	clip, err := audio.Load(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clip.Samples = clip.Samples[:3*clip.Rate*clip.Channels] // 3 s
+	var buf bytes.Buffer
+	if err := clip.WriteWAV(&buf, audio.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	dir := t.TempDir()
+	card, trace := writeCard(t, dir), filepath.Join(dir, "trace.jsonl")
+	cmd, out := childCmd(t, "-headless", "-trace", trace, card, "-")
+	pipe, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	block := clip.Rate * clip.Channels * 2 / 25
+	start := time.Now()
+	pipe.Write(data[:44])
+	for i, off := 0, 44; off < len(data); i, off = i+1, off+block {
+		time.Sleep(time.Until(start.Add(time.Duration(i) * 40 * time.Millisecond)))
+		pipe.Write(data[off:min(len(data), off+block)])
+	}
+	pipe.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("ernplay: %v\n%s", err, out)
+	}
+	if !strings.Contains(out.String(), "clock audio") {
+		t.Fatalf("not paced by the audio clock:\n%s", out)
+	}
+	tr := readTrace(t, trace)
+	m := fpsRe.FindStringSubmatch(out.String())
+	if m == nil || m[2] != "75" || len(tr) < 73 { // at most 2 of 75 frames dropped
+		t.Fatalf("%d frames presented:\n%s", len(tr), out)
+	}
+	for _, l := range tr {
+		if off := l.ClockMS - float64(l.Frame)*40; off < 0 || off > 40 {
+			t.Errorf("frame %d presented at audio clock %.1f ms", l.Frame, l.ClockMS)
+		}
+	}
+	t.Logf("child:\n%s", out)
 }
