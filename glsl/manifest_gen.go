@@ -700,7 +700,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "a1928e5c62cae2043c44bff69d659cb37bb9eb38fa1182cf9d9dc84a9a89bb67",
+		SourceHash: "254f48cadc04ed3325521543ab151f60f8e9e44485ac087e1040094282a946db",
 	},
 	{
 		Name: "mlp_fwd",
@@ -732,7 +732,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "4b1a6404a8ef74a97cb9a1f4d20777b1d3dc00cdbac2abab2d90a8e7ae518566",
+		SourceHash: "0fe57943fddfd381b46f068f811123fa65d7954db13fb4fd3c9ee7c3537cc2c0",
 	},
 	{
 		Name: "mlp_l2_bwd",

@@ -28,6 +28,10 @@ const (
 	wgradMinChunk  = 128
 )
 
+// samplesPerLane is how many samples one lane of mlp_fwd and mlp_bwd carries (each broadcast weight serves them
+// all).
+const samplesPerLane = 4
+
 // MLP runs one MLPConfig on a device: inference and training forward, backward to inputs and parameters.
 type MLP struct {
 	cfg     MLPConfig
@@ -157,6 +161,14 @@ func wgradSplit(n int) (chunks, chunk int) {
 	return (n + chunk - 1) / chunk, chunk
 }
 
+// lanes is the invocation count for n samples: the portable kernels carry samplesPerLane samples per lane.
+func (m *MLP) lanes(n int) int {
+	if m.variant == VariantTuned {
+		return n
+	}
+	return (n + samplesPerLane - 1) / samplesPerLane
+}
+
 func (m *MLP) widths() (w [8]uint32) {
 	for i, v := range m.cfg.Widths {
 		w[i] = uint32(v)
@@ -203,7 +215,7 @@ func (m *MLP) forward(r *compute.Recorder, params Seg, x, y Mat, s *MLPState, n 
 	if s != nil {
 		p.Save, saved = 1, s.saved
 	}
-	r.Dispatch1D(m.fwd, n, &p, x.Buf, params.Buf, y.Buf, saved)
+	r.Dispatch1D(m.fwd, m.lanes(n), &p, x.Buf, params.Buf, y.Buf, saved)
 }
 
 // Backward records the backward of the last Forward on s: it adds dL/dparams into grads (the MLP's segment of
@@ -229,7 +241,7 @@ func (m *MLP) Backward(r *compute.Recorder, params, grads Seg, x, dY Mat, dX *Ma
 			p.DX = 2
 		}
 	}
-	r.Dispatch1D(m.bwd, n, &p, params.Buf, s.saved, dY.Buf, s.dz, dxBuf)
+	r.Dispatch1D(m.bwd, m.lanes(n), &p, params.Buf, s.saved, dY.Buf, s.dz, dxBuf)
 	chunks, chunk := wgradSplit(n)
 	np := c.NumParams()
 	col := 0 // first saved column of the current layer's input a_l (l > 0)
