@@ -856,8 +856,9 @@ var manifest = []Kernel{
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
 			{ID: 0, Name: "SG", Type: "uint", Default: 8},
+			{ID: 1, Name: "RB", Type: "uint", Default: 2},
 		},
-		SourceHash: "b8f3c4faeecf0973c5365d296825dadd4e69b48131f16354295d8600768e5f94",
+		SourceHash: "57965e8a5258b898c40874745782dcb64a7b61ea96e2d07c06cd4361fc185046",
 	},
 	{
 		Name: "mlp_wsum",

@@ -11,6 +11,7 @@
 
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint SG = 8; // the device's subgroup size
+layout(constant_id = 1) const uint RB = 2; // row blocks of SG rows per workgroup
 
 // inputs
 layout(std430, set = 0, binding = 0) readonly buffer A { float a[]; };        // [N, aStride] f32 layer input at aOff..
@@ -43,30 +44,32 @@ void main() {
 	bool live = i0 < rows;
 	uint i = min(i0, rows - 1u);
 	bool isBias = i == pc.inW;
-	uint o = gl_WorkGroupID.y * 2u * SG;
+	uint o = gl_WorkGroupID.y * RB * SG;
 	uint lane = gl_SubgroupInvocationID;
 	uint last = pc.outW - 1u;
-	uint ra = min(o + lane, last);
-	uint rb = min(o + SG + lane, last);
+	uint rr[RB];
+	for (uint q = 0u; q < RB; q++) {
+		rr[q] = min(o + q * SG + lane, last);
+	}
 	uint b0 = c * pc.chunk;
 	uint b1 = min(pc.n, b0 + pc.chunk);
-	float acc[2 * SG];
-	for (uint k = 0u; k < 2u * SG; k++) {
+	float acc[RB * SG];
+	for (uint k = 0u; k < RB * SG; k++) {
 		acc[k] = 0.0;
 	}
 	for (uint b = b0; b < b1; b++) {
 		float av = isBias ? 1.0 : a[b * pc.aStride + pc.aOff + i];
 		uint r = b * pc.dStride + pc.dOff;
-		float da = dL_dz[r + ra];
-		float db = dL_dz[r + rb];
-		for (uint j = 0u; j < SG; j++) {
-			acc[j] += av * subgroupBroadcast(da, j);
-			acc[SG + j] += av * subgroupBroadcast(db, j);
+		for (uint q = 0u; q < RB; q++) {
+			float d = dL_dz[r + rr[q]];
+			for (uint j = 0u; j < SG; j++) {
+				acc[q * SG + j] += av * subgroupBroadcast(d, j);
+			}
 		}
 	}
 	if (!live) return;
 	uint base = c * pc.pStride + pc.pOff;
-	uint m = min(2u * SG, pc.outW - o);
+	uint m = min(RB * SG, pc.outW - o);
 	for (uint k = 0u; k < m; k++) {
 		uint idx = isBias ? base + pc.outW * pc.inW + o + k : base + (o + k) * pc.inW + i;
 		partial[idx] = acc[k];

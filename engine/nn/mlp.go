@@ -99,7 +99,7 @@ func (m *MLP) buildPortable() error {
 	if m.bwd, err = m.d.Kernel("mlp_bwd", m.maxW, m.sg); err != nil {
 		return err
 	}
-	m.wgrad, err = m.d.Kernel("mlp_wgrad", m.sg)
+	m.wgrad, err = m.d.Kernel("mlp_wgrad", m.sg, wgradRowBlocks)
 	return err
 }
 
@@ -267,6 +267,9 @@ func (m *MLP) Backward(r *compute.Recorder, params, grads Seg, x, dY Mat, dX *Ma
 }
 
 func (m *MLP) dispatchWgrad(r *compute.Recorder, p *mlpWgradPush, a *compute.Buffer, s *MLPState, chunks, gpc, outW int) {
-	rows := 2 * int(m.sg)
+	rows := wgradRowBlocks * int(m.sg)
 	r.Dispatch2D(m.wgrad, chunks*gpc*64, (outW+rows-1)/rows, p, a, s.dz, s.partial)
 }
+
+// wgradRowBlocks is how many subgroup-wide blocks of output rows one mlp_wgrad workgroup reduces.
+const wgradRowBlocks = 4
