@@ -9,6 +9,10 @@ import (
 // MaxLayers is the most Linear layers one MLP may have (the push block holds 8 widths).
 const MaxLayers = 7
 
+// MaxMLPWidth is the widest layer an MLP may have: the portable kernels keep 4 samples' activations per lane in
+// private arrays sized by it (ER-NeRF's widest layer is the torso net's 116 inputs).
+const MaxMLPWidth = 256
+
 // MLPConfig describes a stack of Linear layers. Layer l maps Widths[l] → Widths[l+1] with weights W_l stored
 // row-major [out, in] (PyTorch's nn.Linear layout) followed by the bias b_l [out] when Bias is set; layers are
 // stored back to back in one parameter segment. Hidden is applied after every layer but the last, Output after
@@ -26,8 +30,8 @@ func (c MLPConfig) Validate() error {
 		return fmt.Errorf("nn: MLP needs 1..%d layers, got widths %v", MaxLayers, c.Widths)
 	}
 	for _, w := range c.Widths {
-		if w < 1 || w > 4096 {
-			return fmt.Errorf("nn: MLP width %d out of range in %v", w, c.Widths)
+		if w < 1 || w > MaxMLPWidth {
+			return fmt.Errorf("nn: MLP width %d out of range 1..%d in %v", w, MaxMLPWidth, c.Widths)
 		}
 	}
 	if !c.Hidden.valid() || !c.Output.valid() {
