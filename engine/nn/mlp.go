@@ -12,7 +12,8 @@ type Variant int
 const (
 	// VariantAuto picks Portable on CPU devices and Tuned elsewhere (when the shape allows it).
 	VariantAuto Variant = iota
-	// VariantPortable runs runtime-bounded loops, one sample per lane (fast to compile on lavapipe).
+	// VariantPortable runs runtime-bounded loops (fast to compile on lavapipe), four samples per lane, weights
+	// shared through subgroup broadcasts; the fast path on CPU Vulkan.
 	VariantPortable
 	// VariantTuned fixes the widths by specialization constants and stages weights in shared memory.
 	VariantTuned
@@ -22,7 +23,8 @@ func (v Variant) String() string {
 	return [...]string{"auto", "portable", "tuned"}[v]
 }
 
-// wgradChunks bounds the per-chunk partial weight gradients to this many chunks.
+// The weight-gradient reduction splits a batch into at most wgradMaxChunks chunks of at least wgradMinChunk
+// samples; each chunk writes one partial gradient, summed in a fixed order by mlp_wsum.
 const (
 	wgradMaxChunks = 256
 	wgradMinChunk  = 128
