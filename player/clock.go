@@ -14,26 +14,42 @@ type Clock interface {
 	Done() bool
 }
 
-// smoother turns a coarse position that advances in steps (oto's bytes pulled − buffered moves ~0.25 s at a
-// time) into a smooth monotonic one: at each step the raw value is taken as exact and anchored to the monotonic
-// time of the step, and between steps the position advances in real time from that anchor,
+// smoother turns a coarse position that advances in steps (oto's bytes pulled − buffered moves when PulseAudio
+// takes a block, ~0.1–0.25 s at a time) into a smooth monotonic one: at each step the raw value is taken as exact
+// and anchored to the monotonic time of the step, and between steps the position advances in real time from it,
 //
-//	p(t) = min(raw_a + (t − t_a), upper),   output = max(p(t), previous output),
+//	p(t) = min(raw_a + (t − t_a), raw_a + lead, upper),   output = max(p(t), previous output),
 //
-// where upper bounds what can have been played (everything handed to the device). While paused the output holds.
+// where upper bounds what can have been played (everything handed to the device) and lead = 1.5 × the largest
+// step seen (at least 100 ms), so a device that stalls stops the clock within about a step. Until the raw value
+// first moves (the device has not started consuming: a fresh PulseAudio can take seconds) there is no
+// extrapolation at all, and after a pause the anchor is renewed. While paused the caller holds the output.
 type smoother struct {
 	anchorPos, anchorAt time.Duration
-	lastRaw             time.Duration
 	last                time.Duration
-	anchored            bool
+	step                time.Duration // largest raw step seen
+	anchored, moving    bool
 }
+
+// minLead is the extrapolation allowance before any step has been seen.
+const minLead = 100 * time.Millisecond
 
 // update feeds a raw reading taken at monotonic time now and returns the smoothed position.
 func (s *smoother) update(raw, upper, now time.Duration) time.Duration {
-	if !s.anchored || raw != s.lastRaw {
-		s.anchorPos, s.anchorAt, s.lastRaw, s.anchored = raw, now, raw, true
+	switch {
+	case !s.anchored:
+		s.anchorPos, s.anchorAt, s.anchored, s.moving = raw, now, true, false
+	case raw != s.anchorPos:
+		if raw > s.anchorPos {
+			s.step = max(s.step, raw-s.anchorPos)
+		}
+		s.anchorPos, s.anchorAt, s.moving = raw, now, true
 	}
-	p := min(s.anchorPos+(now-s.anchorAt), upper)
+	p := s.anchorPos
+	if s.moving {
+		lead := max(s.step*3/2, minLead)
+		p = min(s.anchorPos+(now-s.anchorAt), s.anchorPos+lead, upper)
+	}
 	s.last = max(s.last, p)
 	return s.last
 }

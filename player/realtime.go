@@ -24,30 +24,48 @@ func dueFrame(c time.Duration) int { return int(c * audio.FPS / time.Second) }
 func (r *run) realtime() error {
 	var clock Clock
 	var sound *audioClock
-	startClock := func() {
-		if !r.opt.Mute {
-			var err error
-			sound, err = openAudio(r.src, r.opt.Limit)
-			if err != nil {
-				msg := err.Error()
-				if len(msg) > 160 {
-					msg = msg[:160] + "…"
-				}
-				fmt.Fprintf(r.opt.Log, "ernplay: warning: no sound device (%s); pacing by the wall clock (-mute hides this)\n", msg)
-			}
-		}
-		if sound != nil {
-			sound.start()
-			clock, r.st.Clock = sound, "audio"
-		} else {
-			clock, r.st.Clock = newWallClock(r.src, r.opt.Limit), "wall"
-		}
+	// The sound device starts in the background (PulseAudio takes 0.5–1.5 s) while frame 0 renders.
+	type opened struct {
+		a   *audioClock
+		err error
+	}
+	ready := make(chan opened, 1)
+	if r.opt.Mute {
+		ready <- opened{}
+	} else {
+		go func() {
+			a, err := openAudio(r.src, r.opt.Limit)
+			ready <- opened{a, err}
+		}()
 	}
 	defer func() {
 		if sound != nil {
 			sound.close()
 		}
 	}()
+	// startClock starts the sound (or the wall clock) once the device is ready; it reports false while waiting.
+	startClock := func() bool {
+		var o opened
+		select {
+		case o = <-ready:
+		default:
+			return false
+		}
+		if o.err != nil {
+			msg := o.err.Error()
+			if len(msg) > 160 {
+				msg = msg[:160] + "…"
+			}
+			fmt.Fprintf(r.opt.Log, "ernplay: warning: no sound device (%s); pacing by the wall clock (-mute hides this)\n", msg)
+		}
+		if sound = o.a; sound != nil {
+			sound.start()
+			clock, r.st.Clock = sound, "audio"
+		} else {
+			clock, r.st.Clock = newWallClock(r.src, r.opt.Limit), "wall"
+		}
+		return true
+	}
 	next, rendered, paused := 0, -1, false
 	lastLog := time.Now()
 	wait := func(d time.Duration) {
@@ -82,11 +100,10 @@ func (r *run) realtime() error {
 		if clock == nil && r.st.Presented > 0 {
 			// Frame 0 is on screen. Start the sound once startAhead more frames' features exist, so a live stream
 			// arriving in real time keeps that margin over the playback position for the extractor's lookahead.
-			if _, ok := r.src.window(startAhead); !ok && !final {
+			if _, ok := r.src.window(startAhead); (!ok && !final) || !startClock() {
 				wait(2 * time.Millisecond)
 				continue
 			}
-			startClock()
 		}
 		var c time.Duration
 		if clock != nil {

@@ -169,20 +169,22 @@ func TestSourceRejects(t *testing.T) {
 	}
 }
 
-// TestSmoother: between coarse steps the position advances in real time from the last step, never passes the
-// upper bound, never goes back, and holds through a reanchor.
+// TestSmoother: the position stays at the raw value until the device first consumes; between steps it then
+// advances in real time from the last step, never passes the upper bound nor leads the last step by more than
+// 1.5 steps, never goes back, and holds through a reanchor.
 func TestSmoother(t *testing.T) {
 	ms := time.Millisecond
 	var s smoother
 	steps := []struct{ raw, upper, now, want time.Duration }{
-		{0, 250 * ms, 0, 0},
-		{0, 250 * ms, 100 * ms, 100 * ms},           // extrapolated
-		{0, 250 * ms, 400 * ms, 250 * ms},           // capped by what was handed to the device
-		{250 * ms, 500 * ms, 410 * ms, 250 * ms},    // a step below the output: hold (monotonic)
-		{250 * ms, 500 * ms, 600 * ms, 440 * ms},    // then advance from the step's anchor
-		{500 * ms, 750 * ms, 650 * ms, 500 * ms},    // next step anchors at its own time
-		{500 * ms, 750 * ms, 700 * ms, 550 * ms},    //
-		{500 * ms, 5000 * ms, 5000 * ms, 4850 * ms}, // a long stall: capped by elapsed real time, not upper
+		{0, 0, 0, 0},
+		{0, 1000 * ms, 900 * ms, 0},               // data handed over, device not started: no extrapolation
+		{200 * ms, 1000 * ms, 1000 * ms, 200 * ms}, // first step
+		{200 * ms, 1000 * ms, 1100 * ms, 300 * ms}, // extrapolated
+		{200 * ms, 1000 * ms, 1400 * ms, 500 * ms}, // capped at 1.5 steps past the last one
+		{400 * ms, 1000 * ms, 1410 * ms, 500 * ms}, // a step below the output: hold (monotonic)
+		{400 * ms, 1000 * ms, 1550 * ms, 540 * ms}, // then advance from the step's anchor
+		{600 * ms, 650 * ms, 1600 * ms, 600 * ms},  // next step anchors at its own time
+		{600 * ms, 650 * ms, 1700 * ms, 650 * ms},  // capped by what was handed to the device
 	}
 	for i, st := range steps {
 		if got := s.update(st.raw, st.upper, st.now); got != st.want {
@@ -190,8 +192,11 @@ func TestSmoother(t *testing.T) {
 		}
 	}
 	s.reanchor()
-	if got := s.update(100*ms, 6000*ms, 6000*ms); got != 4850*ms {
+	if got := s.update(100*ms, 6000*ms, 6000*ms); got != 650*ms {
 		t.Errorf("after reanchor a lower raw value moved the clock back: %v", got)
+	}
+	if got := s.update(100*ms, 6000*ms, 6500*ms); got != 650*ms {
+		t.Errorf("after reanchor the clock moved before the device did: %v", got)
 	}
 }
 
