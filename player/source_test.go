@@ -177,7 +177,7 @@ func TestSmoother(t *testing.T) {
 	var s smoother
 	steps := []struct{ raw, upper, now, want time.Duration }{
 		{0, 0, 0, 0},
-		{0, 1000 * ms, 900 * ms, 0},               // data handed over, device not started: no extrapolation
+		{0, 1000 * ms, 900 * ms, 0},                // data handed over, device not started: no extrapolation
 		{200 * ms, 1000 * ms, 1000 * ms, 200 * ms}, // first step
 		{200 * ms, 1000 * ms, 1100 * ms, 300 * ms}, // extrapolated
 		{200 * ms, 1000 * ms, 1400 * ms, 500 * ms}, // capped at 1.5 steps past the last one
