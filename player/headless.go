@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 	"unsafe"
 
 	"ern/compute"
@@ -66,9 +67,10 @@ type mp4Sink struct {
 	stdin                  io.WriteCloser
 	stderr                 bytes.Buffer
 	frames                 int
+	limit                  time.Duration // cut the audio here (-t), 0 = all
 }
 
-func newMP4Sink(out string, w, h int, audioPath string, src *source) (*mp4Sink, error) {
+func newMP4Sink(out string, w, h int, audioPath string, src *source, limit time.Duration) (*mp4Sink, error) {
 	bin, err := exec.LookPath("ffmpeg")
 	if err != nil {
 		return nil, fmt.Errorf("-o needs ffmpeg, which is not installed: %w", err)
@@ -80,7 +82,7 @@ func newMP4Sink(out string, w, h int, audioPath string, src *source) (*mp4Sink, 
 	if err != nil {
 		return nil, err
 	}
-	s := &mp4Sink{out: out, tmpDir: tmp, audioPath: audioPath, src: src}
+	s := &mp4Sink{out: out, tmpDir: tmp, audioPath: audioPath, src: src, limit: limit}
 	s.cmd = exec.Command(bin, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "rawvideo", "-pix_fmt", "bgra", "-s", fmt.Sprintf("%dx%d", w, h), "-r", fmt.Sprint(audio.FPS), "-i", "pipe:0",
 		"-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-fps_mode", "passthrough",
@@ -127,9 +129,13 @@ func (s *mp4Sink) close() error {
 	}
 	bin, _ := exec.LookPath("ffmpeg")
 	var stderr bytes.Buffer
-	mux := exec.Command(bin, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
-		"-i", filepath.Join(s.tmpDir, "video.mp4"), "-i", "file:"+audioIn,
+	args := []string{"-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", filepath.Join(s.tmpDir, "video.mp4")}
+	if s.limit > 0 {
+		args = append(args, "-t", fmt.Sprintf("%.6f", s.limit.Seconds()))
+	}
+	args = append(args, "-i", "file:"+audioIn,
 		"-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", s.out)
+	mux := exec.Command(bin, args...)
 	mux.Stderr = &stderr
 	if err := mux.Run(); err != nil {
 		return fmt.Errorf("ffmpeg (mux): %v: %s", err, strings.TrimSpace(stderr.String()))

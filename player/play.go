@@ -195,7 +195,7 @@ func (r *run) setup() error {
 	}
 	switch {
 	case opt.Out != "":
-		s, err := newMP4Sink(opt.Out, w, h, opt.Audio, r.src)
+		s, err := newMP4Sink(opt.Out, w, h, opt.Audio, r.src, opt.Limit)
 		if err != nil {
 			return err
 		}

@@ -129,6 +129,16 @@ func TestMP4(t *testing.T) {
 			t.Errorf("mp4 frame %d shows %d", k, got)
 		}
 	}
+	// -t cuts video and audio alike.
+	short := filepath.Join(dir, "short.mp4")
+	if code, _, e := ernplay(nil, "-o", short, "-t", "1s", card, wav); code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	v = ffprobe(t, short, "v:0", "nb_read_frames")
+	a = ffprobe(t, short, "a:0", "duration")
+	if d, _ := strconv.ParseFloat(a["duration"], 64); v["nb_read_frames"] != "25" || math.Abs(d-1) > 0.03 {
+		t.Errorf("-t 1s: %v video frames, %v s of audio", v["nb_read_frames"], a["duration"])
+	}
 }
 
 func decodePNG(t *testing.T, path string) int {
