@@ -849,7 +849,7 @@ var manifest = []Kernel{
 			{Name: "dStride", Type: "uint", Offset: 32, Size: 4},
 			{Name: "pOff", Type: "uint", Offset: 36, Size: 4},
 			{Name: "pStride", Type: "uint", Offset: 40, Size: 4},
-			{Name: "gpc", Type: "uint", Offset: 44, Size: 4},
+			{Name: "cbs", Type: "uint", Offset: 44, Size: 4},
 		},
 		PushSize:  48,
 		LocalSize: [3]uint32{64, 1, 1},
@@ -858,7 +858,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "SG", Type: "uint", Default: 8},
 			{ID: 1, Name: "RB", Type: "uint", Default: 2},
 		},
-		SourceHash: "57965e8a5258b898c40874745782dcb64a7b61ea96e2d07c06cd4361fc185046",
+		SourceHash: "2d12aee8ef6e1937517bf4ac4639906f48d08b19c713dbcb9779c7c76760443e",
 	},
 	{
 		Name: "mlp_wsum",

@@ -58,7 +58,7 @@ type mlpBwdPush struct {
 }
 
 type mlpWgradPush struct {
-	N, Chunk, InW, OutW, Bias, AOff, AStride, DOff, DStride, POff, PStride, GPC uint32
+	N, Chunk, InW, OutW, Bias, AOff, AStride, DOff, DStride, POff, PStride, CBS uint32
 }
 
 type wsumPush struct {
@@ -257,20 +257,21 @@ func (m *MLP) Backward(r *compute.Recorder, params, grads Seg, x, dY Mat, dX *Ma
 			col += inW
 		}
 		rows := inW + int(b2u(c.Bias))
-		gpc := (rows + 63) / 64
+		cbs := (rows + 4*int(m.sg) - 1) / (4 * int(m.sg))
 		wp := mlpWgradPush{N: uint32(n), Chunk: uint32(chunk), InW: uint32(inW), OutW: uint32(outW), Bias: b2u(c.Bias),
 			AOff: uint32(a.Off), AStride: uint32(a.Stride), DOff: uint32(dcol), DStride: uint32(sw), POff: uint32(off),
-			PStride: uint32(np), GPC: uint32(gpc)}
-		m.dispatchWgrad(r, &wp, a.Buf, s, chunks, gpc, outW)
+			PStride: uint32(np), CBS: uint32(cbs)}
+		m.dispatchWgrad(r, &wp, a.Buf, s, chunks*cbs, outW)
 		dcol += outW
 	}
 	r.Dispatch1D(m.wsum, np, &wsumPush{Count: uint32(np), Chunks: uint32(chunks), PStride: uint32(np), GOff: uint32(grads.Off)},
 		s.partial, grads.Buf)
 }
 
-func (m *MLP) dispatchWgrad(r *compute.Recorder, p *mlpWgradPush, a *compute.Buffer, s *MLPState, chunks, gpc, outW int) {
+// dispatchWgrad launches one subgroup per (chunk, column block) and one workgroup row per block of output rows.
+func (m *MLP) dispatchWgrad(r *compute.Recorder, p *mlpWgradPush, a *compute.Buffer, s *MLPState, subgroups, outW int) {
 	rows := wgradRowBlocks * int(m.sg)
-	r.Dispatch2D(m.wgrad, chunks*gpc*64, (outW+rows-1)/rows, p, a, s.dz, s.partial)
+	r.Dispatch2D(m.wgrad, subgroups*int(m.sg), (outW+rows-1)/rows, p, a, s.dz, s.partial)
 }
 
 // wgradRowBlocks is how many subgroup-wide blocks of output rows one mlp_wgrad workgroup reduces.
