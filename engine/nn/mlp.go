@@ -44,7 +44,8 @@ type MLP struct {
 	wgrad   *compute.Kernel
 	wsum    *compute.Kernel
 	maxW    uint32
-	sg      uint32 // subgroup size the portable kernels are specialised for
+	sg      uint32 // subgroup size the kernels are specialised for
+	rb      uint32 // mlp_wgrad row blocks of sg rows per workgroup
 }
 
 type mlpFwdPush struct {
@@ -78,6 +79,8 @@ func NewMLP(d *compute.Device, cfg MLPConfig, v Variant) (*MLP, error) {
 		}
 	}
 	m := &MLP{cfg: cfg, d: d, variant: v, maxW: uint32((cfg.MaxWidth() + 3) &^ 3), sg: max(d.Info().SubgroupSize, 1)}
+	// a lane of mlp_wgrad keeps 4·rb·sg partial sums: 4 row blocks on 8-wide subgroups (lavapipe), 1 on wider ones
+	m.rb = max(1, wgradRowsPerWorkgroup/m.sg)
 	var err error
 	if v == VariantTuned {
 		err = m.buildTuned()
@@ -101,7 +104,7 @@ func (m *MLP) buildPortable() error {
 	if m.bwd, err = m.d.Kernel("mlp_bwd", m.maxW, m.sg); err != nil {
 		return err
 	}
-	m.wgrad, err = m.d.Kernel("mlp_wgrad", m.sg, wgradRowBlocks)
+	m.wgrad, err = m.d.Kernel("mlp_wgrad", m.sg, m.rb)
 	return err
 }
 
@@ -270,9 +273,10 @@ func (m *MLP) Backward(r *compute.Recorder, params, grads Seg, x, dY Mat, dX *Ma
 
 // dispatchWgrad launches one subgroup per (chunk, column block) and one workgroup row per block of output rows.
 func (m *MLP) dispatchWgrad(r *compute.Recorder, p *mlpWgradPush, a *compute.Buffer, s *MLPState, subgroups, outW int) {
-	rows := wgradRowBlocks * int(m.sg)
+	rows := int(m.rb * m.sg)
 	r.Dispatch2D(m.wgrad, subgroups*int(m.sg), (outW+rows-1)/rows, p, a, s.dz, s.partial)
 }
 
-// wgradRowBlocks is how many subgroup-wide blocks of output rows one mlp_wgrad workgroup reduces.
-const wgradRowBlocks = 4
+// wgradRowsPerWorkgroup is the output rows one mlp_wgrad workgroup aims to reduce (measured best on lavapipe:
+// 4 blocks of its 8-wide subgroups).
+const wgradRowsPerWorkgroup = 32

@@ -58,6 +58,6 @@ func (m *MLP) buildTuned() error {
 	if m.bwd, err = m.d.Kernel("mlp_tuned_bwd", spec...); err != nil {
 		return err
 	}
-	m.wgrad, err = m.d.Kernel("mlp_wgrad", m.sg, wgradRowBlocks)
+	m.wgrad, err = m.d.Kernel("mlp_wgrad", m.sg, m.rb)
 	return err
 }
