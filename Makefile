@@ -39,8 +39,19 @@ bench: deps build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./... | tee bench.txt
 	$(BIN)/ernbench
 
+DEMO_TEXT := Hello. I am a synthetic person made by ern. My lips follow the sound of my voice.
+
+# The demo: what the device is and how fast its kernels run; a synthetic talking portrait (an ER-NeRF dataset
+# with exact ground truth) muxed into demo/portrait.mp4; and the audio-clocked player with the test card — in a
+# window when there is a display, else written to demo/testcard.mp4.
 demo: deps build
 	$(BIN)/ernbench
+	@mkdir -p demo
+	$(BIN)/ernsynth -size 192 -o demo/portrait -espeak "$(DEMO_TEXT)"
+	ffmpeg -y -loglevel error -framerate 25 -i demo/portrait/gt_imgs/%d.jpg -i demo/portrait/aud.wav \
+		-c:v libx264 -pix_fmt yuv420p -c:a aac -shortest demo/portrait.mp4
+	@echo "wrote demo/portrait.mp4 (the synthetic portrait speaking) and its dataset in demo/portrait/"
+	$(BIN)/ernplay -demo $(if $(DISPLAY),,-o demo/testcard.mp4)
 
 clean:
 	rm -rf $(BIN) demo bench.txt
