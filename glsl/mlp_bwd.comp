@@ -1,7 +1,7 @@
 #version 450
 // mlp_bwd: fused MLP backward to pre-activations and input, portable variant (runtime widths). Like mlp_fwd each
 // lane carries 4 samples span = ⌈n/4⌉ apart, and weights reach every lane through subgroupBroadcast.
-// Math: δ_{L-1} = dL_dy ⊙ act_out'(z_{L-1}); δ_{l-1} = (W_lᵀ δ_l) ⊙ act_hidden'(a_l); dL_dx = W_0ᵀ δ_0.
+// Math: δ_{L-1} = dL_dy ⊙ act_out'(z_{L-1}) (1 past outCols); δ_{l-1} = (W_lᵀ δ_l) ⊙ act_hidden'(a_l); dL_dx = W_0ᵀ δ_0.
 // Every δ_l is written to DZ (same columns as S) for the weight-gradient reduction (mlp_wgrad).
 // Go reference: engine/nn/mlp_ref.go MLPBackwardRef.
 #extension GL_GOOGLE_include_directive : require
@@ -28,6 +28,7 @@ layout(push_constant) uniform Push {
 	uint layers;
 	uint hidAct;
 	uint outAct;
+	uint outCols; // outputs [0, outCols) take the output activation, the rest stay raw; 0: all
 	uint bias;
 	uint wOff;
 	uint dyOff;
@@ -74,10 +75,11 @@ void main() {
 	}
 	uint outW = pc.width[L];
 	for (uint k = 0u; k < outW; k++) {
+		uint outAct = pc.outCols == 0u || k < pc.outCols ? pc.outAct : ACT_NONE;
 		uvec4 si = bs * pc.sStride + sCol + k;
 		uvec4 yi = bs * pc.dyStride + pc.dyOff + k;
-		vec4 d = vec4(dL_dy[yi.x] * ern_act_grad(pc.outAct, saved[si.x]), dL_dy[yi.y] * ern_act_grad(pc.outAct, saved[si.y]),
-			dL_dy[yi.z] * ern_act_grad(pc.outAct, saved[si.z]), dL_dy[yi.w] * ern_act_grad(pc.outAct, saved[si.w]));
+		vec4 d = vec4(dL_dy[yi.x] * ern_act_grad(outAct, saved[si.x]), dL_dy[yi.y] * ern_act_grad(outAct, saved[si.y]),
+			dL_dy[yi.z] * ern_act_grad(outAct, saved[si.z]), dL_dy[yi.w] * ern_act_grad(outAct, saved[si.w]));
 		h0[k] = d.x;
 		h1[k] = d.y;
 		h2[k] = d.z;

@@ -4,7 +4,7 @@
 // by lane, so each lane of a subgroup loads a different input column of 4 weight rows, subgroupBroadcast hands
 // every weight to all lanes, and each broadcast weight serves the lane's 4 samples.
 // Math, layer l = 0..L-1 with W_l [out, in] row-major then b_l [out] when bias: z_l = W_l·a_l (+ b_l),
-// a_{l+1} = act_hidden(z_l) for l < L-1, y = act_out(z_{L-1}); a_0 = x.
+// a_{l+1} = act_hidden(z_l) for l < L-1, y = act_out(z_{L-1}) on the first outCols outputs (raw after); a_0 = x.
 // With save = 1 it also writes each hidden a_{l+1} and the output pre-activation z_{L-1} to S (training forward).
 // Go reference: engine/nn/mlp_ref.go MLPForwardRef.
 #extension GL_GOOGLE_include_directive : require
@@ -28,6 +28,7 @@ layout(push_constant) uniform Push {
 	uint layers;  // L (1..7)
 	uint hidAct;  // activation kind between layers (act.glsl)
 	uint outAct;  // activation kind of the output
+	uint outCols; // outputs [0, outCols) take the output activation, the rest stay raw; 0: all
 	uint bias;    // 1: every layer has a bias
 	uint wOff;    // offset of W_0 in params (floats)
 	uint xOff;
@@ -111,7 +112,8 @@ void main() {
 			uint m = min(4u, outW - o);
 			for (uint k = 0u; k < m; k++) {
 				vec4 z = vec4(acc0[k], acc1[k], acc2[k], acc3[k]);
-				vec4 a = vec4(ern_act(act, z.x), ern_act(act, z.y), ern_act(act, z.z), ern_act(act, z.w));
+				uint ak = last && pc.outCols != 0u && o + k >= pc.outCols ? ACT_NONE : act;
+				vec4 a = vec4(ern_act(ak, z.x), ern_act(ak, z.y), ern_act(ak, z.z), ern_act(ak, z.w));
 				if (!last) {
 					h0[outBase + o + k] = a.x;
 					h1[outBase + o + k] = a.y;

@@ -34,6 +34,7 @@ layout(push_constant) uniform Push {
 	uint layers;  // unused
 	uint hidAct;  // unused
 	uint outAct;  // unused
+	uint outCols; // outputs [0, outCols) take the output activation, the rest stay raw; 0: all
 	uint bias;    // unused
 	uint wOff;
 	uint dyOff;
@@ -56,7 +57,8 @@ void main() {
 	float h[MAXW];
 	uint top = (NHID) * HID; // saved column of z_{L-1}
 	for (uint o = 0u; o < OUT; o++) {
-		g[o] = dL_dy[bb * pc.dyStride + pc.dyOff + o] * ern_act_grad(OUTACT, saved[row + top + o]);
+		uint outAct = pc.outCols == 0u || o < pc.outCols ? OUTACT : ACT_NONE;
+		g[o] = dL_dy[bb * pc.dyStride + pc.dyOff + o] * ern_act_grad(outAct, saved[row + top + o]);
 		if (live) dL_dz[row + top + o] = g[o];
 	}
 	// parameter offset of the last layer

@@ -32,6 +32,7 @@ layout(push_constant) uniform Push {
 	uint layers;  // unused (NHID + 1)
 	uint hidAct;  // unused (HIDACT)
 	uint outAct;  // unused (OUTACT)
+	uint outCols; // outputs [0, outCols) take the output activation, the rest stay raw; 0: all
 	uint bias;    // unused (BIAS)
 	uint wOff;
 	uint xOff;
@@ -72,7 +73,7 @@ void main() {
 			}
 			if (l == NHID) {
 				if (live) {
-					y[b * pc.yStride + pc.yOff + o] = ern_act(OUTACT, z);
+					y[b * pc.yStride + pc.yOff + o] = ern_act(pc.outCols == 0u || o < pc.outCols ? OUTACT : ACT_NONE, z);
 					if (pc.save != 0u) saved[sCol + o] = z;
 				}
 			} else {

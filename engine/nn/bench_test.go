@@ -14,7 +14,7 @@ var benchNets = []struct {
 	name string
 	cfg  MLPConfig
 }{
-	{"sigma_69-64-64-65", MLPConfig{Widths: []int{69, 64, 64, 65}, Hidden: ActReLU, Output: ActExp}},
+	{"sigma_69-64-64-65", MLPConfig{Widths: []int{69, 64, 64, 65}, Hidden: ActReLU, Output: ActExp, OutputCols: 1}},
 	{"color_84-64-3", MLPConfig{Widths: []int{84, 64, 3}, Hidden: ActReLU, Output: ActSigmoidRGB}},
 }
 

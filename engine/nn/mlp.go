@@ -49,13 +49,13 @@ type MLP struct {
 }
 
 type mlpFwdPush struct {
-	N, Layers, HidAct, OutAct, Bias, WOff, XOff, XStride, YOff, YStride, Save, SStride uint32
-	Width                                                                              [8]uint32
+	N, Layers, HidAct, OutAct, OutCols, Bias, WOff, XOff, XStride, YOff, YStride, Save, SStride uint32
+	Width                                                                                       [8]uint32
 }
 
 type mlpBwdPush struct {
-	N, Layers, HidAct, OutAct, Bias, WOff, DYOff, DYStride, DXOff, DXStride, DX, SStride uint32
-	Width                                                                                [8]uint32
+	N, Layers, HidAct, OutAct, OutCols, Bias, WOff, DYOff, DYStride, DXOff, DXStride, DX, SStride uint32
+	Width                                                                                         [8]uint32
 }
 
 type mlpWgradPush struct {
@@ -214,7 +214,7 @@ func (m *MLP) Forward(r *compute.Recorder, params Seg, x, y Mat, s *MLPState, n 
 func (m *MLP) forward(r *compute.Recorder, params Seg, x, y Mat, s *MLPState, n int) {
 	c := m.cfg
 	p := mlpFwdPush{N: uint32(n), Layers: uint32(c.Layers()), HidAct: uint32(c.Hidden), OutAct: uint32(c.Output),
-		Bias: b2u(c.Bias), WOff: uint32(params.Off), XOff: uint32(x.Off), XStride: uint32(x.Stride),
+		OutCols: uint32(c.OutputCols), Bias: b2u(c.Bias), WOff: uint32(params.Off), XOff: uint32(x.Off), XStride: uint32(x.Stride),
 		YOff: uint32(y.Off), YStride: uint32(y.Stride), SStride: uint32(c.SavedWidth()), Width: m.widths()}
 	saved := y.Buf // bound but never written when Save = 0
 	if s != nil {
@@ -237,7 +237,7 @@ func (m *MLP) Backward(r *compute.Recorder, params, grads Seg, x, dY Mat, dX *Ma
 	c := m.cfg
 	sw := c.SavedWidth()
 	p := mlpBwdPush{N: uint32(n), Layers: uint32(c.Layers()), HidAct: uint32(c.Hidden), OutAct: uint32(c.Output),
-		Bias: b2u(c.Bias), WOff: uint32(params.Off), DYOff: uint32(dY.Off), DYStride: uint32(dY.Stride),
+		OutCols: uint32(c.OutputCols), Bias: b2u(c.Bias), WOff: uint32(params.Off), DYOff: uint32(dY.Off), DYStride: uint32(dY.Stride),
 		SStride: uint32(sw), Width: m.widths()}
 	dxBuf := s.dz // bound but never touched when DX = 0
 	if dX != nil {

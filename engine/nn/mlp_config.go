@@ -16,12 +16,22 @@ const MaxMLPWidth = 256
 // MLPConfig describes a stack of Linear layers. Layer l maps Widths[l] → Widths[l+1] with weights W_l stored
 // row-major [out, in] (PyTorch's nn.Linear layout) followed by the bias b_l [out] when Bias is set; layers are
 // stored back to back in one parameter segment. Hidden is applied after every layer but the last, Output after
-// the last.
+// the last — to its first OutputCols outputs when OutputCols > 0, the rest staying raw (sigma_net: σ = exp(out[0]),
+// geo_feat = out[1:65]).
 type MLPConfig struct {
-	Widths []int `json:"widths"`
-	Bias   bool  `json:"bias"`
-	Hidden Act   `json:"hidden"`
-	Output Act   `json:"output"`
+	Widths     []int `json:"widths"`
+	Bias       bool  `json:"bias"`
+	Hidden     Act   `json:"hidden"`
+	Output     Act   `json:"output"`
+	OutputCols int   `json:"output_cols,omitempty"`
+}
+
+// outAct is the activation of output unit o.
+func (c MLPConfig) outAct(o int) Act {
+	if c.OutputCols > 0 && o >= c.OutputCols {
+		return ActNone
+	}
+	return c.Output
 }
 
 // Validate reports a configuration the kernels cannot run.
@@ -36,6 +46,9 @@ func (c MLPConfig) Validate() error {
 	}
 	if !c.Hidden.valid() || !c.Output.valid() {
 		return fmt.Errorf("nn: MLP activation invalid (hidden %d, output %d)", c.Hidden, c.Output)
+	}
+	if c.OutputCols < 0 || c.OutputCols > c.Widths[len(c.Widths)-1] {
+		return fmt.Errorf("nn: MLP output activation columns %d beyond %d outputs", c.OutputCols, c.Widths[len(c.Widths)-1])
 	}
 	if !c.Hidden.hiddenOK() {
 		return fmt.Errorf("nn: MLP hidden activation %v unsupported (use none, relu or leaky_relu)", c.Hidden)

@@ -5,7 +5,7 @@ import "fmt"
 // MLPForwardRef is the executable specification of the MLP forward (float64 throughout). x is [n, In]
 // row-major, params the MLP's segment. It returns y [n, Out] and saved [n, SavedWidth]: a_1..a_{L-1} (hidden
 // post-activations) then z_{L-1} (output pre-activation), where z_l = W_l·a_l (+ b_l), a_0 = x,
-// a_{l+1} = Hidden(z_l) and y = Output(z_{L-1}).
+// a_{l+1} = Hidden(z_l) and y = Output(z_{L-1}) (on the first OutputCols outputs when set).
 func MLPForwardRef(c MLPConfig, params, x []float64, n int) (y, saved []float64) {
 	checkMLPShapes("MLPForwardRef", c, params, x, n)
 	L := c.Layers()
@@ -30,7 +30,7 @@ func MLPForwardRef(c MLPConfig, params, x []float64, n int) (y, saved []float64)
 					z += v * in[i]
 				}
 				if l == L-1 {
-					y[b*outW+o] = c.Output.Apply(z)
+					y[b*outW+o] = c.outAct(o).Apply(z)
 					saved[b*sw+col+o] = z
 				} else {
 					out[o] = c.Hidden.Apply(z)
@@ -67,7 +67,7 @@ func MLPBackwardRef(c MLPConfig, params, x, saved, dY []float64, n int) (dX, dPa
 		row := saved[b*sw : (b+1)*sw]
 		top := cols[L-1]
 		for o := range c.Out() {
-			delta[o] = dY[b*c.Out()+o] * c.Output.Grad(row[top+o])
+			delta[o] = dY[b*c.Out()+o] * c.outAct(o).Grad(row[top+o])
 		}
 		for l := L - 1; l >= 0; l-- {
 			inW, outW := c.Widths[l], c.Widths[l+1]

@@ -11,6 +11,7 @@ import (
 var refCases = []MLPConfig{
 	{Widths: []int{7, 16, 16, 5}, Hidden: ActReLU, Output: ActNone},
 	{Widths: []int{6, 9, 3}, Hidden: ActReLU, Output: ActExp},
+	{Widths: []int{6, 9, 5}, Hidden: ActReLU, Output: ActExp, OutputCols: 1},
 	{Widths: []int{6, 8, 2}, Hidden: ActReLU, Output: ActSoftplus},
 	{Widths: []int{5, 11, 3}, Hidden: ActReLU, Output: ActSigmoid},
 	{Widths: []int{5, 10, 3}, Hidden: ActReLU, Output: ActSigmoidRGB},

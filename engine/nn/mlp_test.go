@@ -32,9 +32,9 @@ type mlpCase struct {
 
 // gpuCases runs both variants on ER-NeRF's shapes and on odd ones (widths not multiples of 4, deep, biased).
 var gpuCases = []mlpCase{
-	{MLPConfig{Widths: []int{69, 64, 64, 65}, Hidden: ActReLU, Output: ActExp}, 100, VariantTuned},
+	{MLPConfig{Widths: []int{69, 64, 64, 65}, Hidden: ActReLU, Output: ActExp, OutputCols: 1}, 100, VariantTuned},
 	{MLPConfig{Widths: []int{116, 32, 32, 4}, Hidden: ActReLU, Output: ActSigmoidRGB}, 100, VariantTuned},
-	{MLPConfig{Widths: []int{69, 64, 64, 65}, Hidden: ActReLU, Output: ActExp}, 300, VariantPortable},
+	{MLPConfig{Widths: []int{69, 64, 64, 65}, Hidden: ActReLU, Output: ActExp, OutputCols: 1}, 300, VariantPortable},
 	{MLPConfig{Widths: []int{84, 64, 3}, Hidden: ActReLU, Output: ActSigmoidRGB}, 257, VariantPortable},
 	{MLPConfig{Widths: []int{36, 32, 1}, Hidden: ActReLU, Output: ActSoftplus}, 130, VariantPortable},
 	{MLPConfig{Widths: []int{36, 16, 1}, Hidden: ActReLU, Output: ActSigmoid}, 70, VariantPortable},
