@@ -2,6 +2,7 @@ package compute
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"unsafe"
 
@@ -81,6 +82,7 @@ func (k *Kernel) build(code []byte, values []uint32) error {
 	}, nil, &mod); r != vk.Success {
 		return fmt.Errorf("compute: %s: vkCreateShaderModule: %w", k.info.Name, vkError(r))
 	}
+	runtime.KeepAlive(words) // vulkan-go hands the C call a raw pointer into words
 	defer vk.DestroyShaderModule(d.dev, mod, nil)
 	binds := make([]vk.DescriptorSetLayoutBinding, k.nbind)
 	for i := range binds {
@@ -102,7 +104,9 @@ func (k *Kernel) build(code []byte, values []uint32) error {
 		plci.PPushConstantRanges = []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: uint32(k.pushLen)}}
 	}
 	var layout vk.PipelineLayout
-	if r := vk.CreatePipelineLayout(d.dev, plci, nil, &layout); r != vk.Success {
+	r := vk.CreatePipelineLayout(d.dev, plci, nil, &layout)
+	runtime.KeepAlive(plci.PSetLayouts) // passed to C as a raw pointer into Go memory
+	if r != vk.Success {
 		return fmt.Errorf("compute: %s: vkCreatePipelineLayout: %w", k.info.Name, vkError(r))
 	}
 	k.layout = layout
@@ -114,16 +118,19 @@ func (k *Kernel) build(code []byte, values []uint32) error {
 		for i, s := range k.info.Spec {
 			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(s.ID), Offset: uint32(4 * i), Size: 4}
 		}
-		data := make([]byte, 4*len(values))
-		copy(data, unsafe.Slice((*byte)(unsafe.Pointer(&values[0])), len(data)))
 		stage.PSpecializationInfo = []vk.SpecializationInfo{{
-			MapEntryCount: uint32(len(entries)), PMapEntries: entries, DataSize: uint(len(data)), PData: unsafe.Pointer(&data[0]),
+			MapEntryCount: uint32(len(entries)), PMapEntries: entries, DataSize: uint(4 * len(values)), PData: unsafe.Pointer(&values[0]),
 		}}
+		defer runtime.KeepAlive(values)
 	}
 	pipes := make([]vk.Pipeline, 1)
-	if r := vk.CreateComputePipelines(d.dev, d.cache, 1, []vk.ComputePipelineCreateInfo{{
+	r = vk.CreateComputePipelines(d.dev, d.cache, 1, []vk.ComputePipelineCreateInfo{{
 		SType: vk.StructureTypeComputePipelineCreateInfo, Stage: stage, Layout: layout,
-	}}, nil, pipes); r != vk.Success {
+	}}, nil, pipes)
+	// vulkan-go passes PData to C as a raw pointer into Go memory; without this the collector may free the
+	// specialization data while the driver reads it (seen as a crash inside vkCreateComputePipelines).
+	runtime.KeepAlive(stage.PSpecializationInfo)
+	if r != vk.Success {
 		return fmt.Errorf("compute: %s: vkCreateComputePipelines: %w", k.info.Name, vkError(r))
 	}
 	k.pipe = pipes[0]

@@ -3,6 +3,7 @@ package compute
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -177,10 +178,13 @@ func (r *Recorder) descriptorSet(k *Kernel, bufs []*Buffer) (vk.DescriptorSet, e
 		return nil, fmt.Errorf("compute: %s binds %d buffers; at most 16", k.label, k.nbind)
 	}
 	var set vk.DescriptorSet
-	if res := vk.AllocateDescriptorSets(r.d.dev, &vk.DescriptorSetAllocateInfo{
+	layouts := []vk.DescriptorSetLayout{k.dsl}
+	res := vk.AllocateDescriptorSets(r.d.dev, &vk.DescriptorSetAllocateInfo{
 		SType: vk.StructureTypeDescriptorSetAllocateInfo, DescriptorPool: r.pools[len(r.pools)-1],
-		DescriptorSetCount: 1, PSetLayouts: []vk.DescriptorSetLayout{k.dsl},
-	}, &set); res != vk.Success {
+		DescriptorSetCount: 1, PSetLayouts: layouts,
+	}, &set)
+	runtime.KeepAlive(layouts) // vulkan-go passes PSetLayouts to C as a raw pointer into Go memory
+	if res != vk.Success {
 		return nil, fmt.Errorf("compute: vkAllocateDescriptorSets: %w", vkError(res))
 	}
 	r.used++
@@ -254,9 +258,11 @@ func (r *Recorder) Submit() error {
 	if res := vk.EndCommandBuffer(r.cb); res != vk.Success {
 		return fmt.Errorf("compute: vkEndCommandBuffer: %w", vkError(res))
 	}
+	cbs := []vk.CommandBuffer{r.cb}
 	res := vk.QueueSubmit(r.d.queue, 1, []vk.SubmitInfo{{
-		SType: vk.StructureTypeSubmitInfo, CommandBufferCount: 1, PCommandBuffers: []vk.CommandBuffer{r.cb},
+		SType: vk.StructureTypeSubmitInfo, CommandBufferCount: 1, PCommandBuffers: cbs,
 	}}, r.fence)
+	runtime.KeepAlive(cbs) // vulkan-go passes PCommandBuffers to C as a raw pointer into Go memory
 	if res != vk.Success {
 		return fmt.Errorf("compute: vkQueueSubmit: %w", vkError(res))
 	}

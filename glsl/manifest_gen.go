@@ -737,23 +737,6 @@ var manifest = []Kernel{
 		SourceHash: "93a47e525f63cfc36463917396b7069f21a16fa54a1394a1bd870fdbf9820958",
 	},
 	{
-		Name: "mlp_l2_bwd",
-		Bindings: []Binding{
-			{Binding: 0, Name: "Y", ReadOnly: true},
-			{Binding: 1, Name: "T", ReadOnly: true},
-			{Binding: 2, Name: "DY", ReadOnly: false},
-			{Binding: 3, Name: "SQ", ReadOnly: false},
-		},
-		Push: []Member{
-			{Name: "n", Type: "uint", Offset: 0, Size: 4},
-			{Name: "scale", Type: "float", Offset: 4, Size: 4},
-		},
-		PushSize:   8,
-		LocalSize:  [3]uint32{64, 1, 1},
-		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "57db519832bd67a04d983f7fba89c83144f944e47a9ed98b5c105a1e34b7c0d4",
-	},
-	{
 		Name: "mlp_tuned_bwd",
 		Bindings: []Binding{
 			{Binding: 0, Name: "P", ReadOnly: true},

@@ -4,23 +4,18 @@ import (
 	"math"
 	"testing"
 
-	"ern/compute"
 	"ern/compute/optest"
 	"ern/engine/encoding"
+	"ern/engine/loss"
+	"ern/engine/tensor"
 )
 
-// l2Push mirrors mlp_l2_bwd's push block.
-type l2Push struct {
-	N     uint32
-	Scale float32
-}
+// mse is the fit's loss: L = (1/count)·Σ (y − t)², dL/dy = 2(y − t)/count.
+var mse = loss.Config{Kind: loss.MSE}
 
-// l2Grad is the reference of mlp_l2_bwd: dL/dy = 2(y − t)/count.
+// l2Grad is the reference gradient of the fit's loss.
 func l2Grad(y, target []float64) []float64 {
-	g := make([]float64, len(y))
-	for i := range y {
-		g[i] = 2 * (y[i] - target[i]) / float64(len(y))
-	}
+	_, g, _ := loss.Ref(mse, y, target, nil)
 	return g
 }
 
@@ -99,11 +94,8 @@ func TestFitImageGPU(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Release()
-	l2, err := d.Kernel("mlp_l2_bwd")
+	lossK, err := loss.New(d)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := compute.CheckPush("mlp_l2_bwd", &l2Push{}); err != nil {
 		t.Fatal(err)
 	}
 	opt, err := NewAdamW(d, s.nParams, s.adam, s.groups)
@@ -124,6 +116,7 @@ func TestFitImageGPU(t *testing.T) {
 	xBuf, tBuf := optest.Buffer(t, d, x32), optest.Buffer(t, d, t32)
 	enc, dEnc := optest.Zeros(t, d, n*eo), optest.Zeros(t, d, n*eo)
 	y, dy, sq := optest.Zeros(t, d, 3*n), optest.Zeros(t, d, 3*n), optest.Zeros(t, d, 3*n)
+	scratch, mean := optest.Zeros(t, d, tensor.SumScratch), optest.Zeros(t, d, 1)
 	table, dTable := pBuf.Slice(0, 4*s.nTable), gBuf.Slice(0, 4*s.nTable)
 	seg, gseg := Seg{Buf: pBuf, Off: s.mlpOff}, Seg{Buf: gBuf, Off: s.mlpOff}
 
@@ -138,7 +131,9 @@ func TestFitImageGPU(t *testing.T) {
 	for step := 0; step < steps; step++ {
 		grid.Forward(r, xBuf, table, enc, n)
 		mlp.Forward(r, seg, Mat{Buf: enc, Stride: eo}, Mat{Buf: y, Stride: 3}, st, n)
-		r.Dispatch1D(l2, 3*n, &l2Push{N: uint32(3 * n), Scale: float32(2.0 / float64(3*n))}, y, tBuf, dy, sq)
+		if err := lossK.Record(r, mse, 3*n, loss.Buffers{Pred: y, Target: tBuf, Value: sq, Grad: dy, Scratch: scratch, Mean: mean}); err != nil {
+			t.Fatal(err)
+		}
 		mlp.Backward(r, seg, gseg, Mat{Buf: enc, Stride: eo}, Mat{Buf: dy, Stride: 3}, &Mat{Buf: dEnc, Stride: eo}, false, st, n)
 		grid.Backward(r, xBuf, table, dEnc, dTable, nil, n)
 		opt.Step(r, pBuf, gBuf, 1)
