@@ -24,11 +24,16 @@ type Clock interface {
 // step seen (at least 100 ms), so a device that stalls stops the clock within about a step. Until the raw value
 // first moves (the device has not started consuming: a fresh PulseAudio can take seconds) there is no
 // extrapolation at all, and after a pause the anchor is renewed. While paused the caller holds the output.
+//
+// The output never runs faster than twice real time (out(t) ≤ out(t') + 2(t − t')): a jump of the raw value (the
+// device's first block, a recovered stall) is caught up smoothly over as long again, so frames are shown in quick
+// succession instead of being skipped or shown late.
 type smoother struct {
 	anchorPos, anchorAt time.Duration
-	last                time.Duration
+	last, lastAt        time.Duration // previous output and when it was computed
 	step                time.Duration // largest raw step seen
 	anchored, moving    bool
+	started             bool // last and lastAt are set
 }
 
 // minLead is the extrapolation allowance before any step has been seen.
@@ -50,7 +55,10 @@ func (s *smoother) update(raw, upper, now time.Duration) time.Duration {
 		lead := max(s.step*3/2, minLead)
 		p = min(s.anchorPos+(now-s.anchorAt), s.anchorPos+lead, upper)
 	}
-	s.last = max(s.last, p)
+	if s.started {
+		p = min(p, s.last+2*(now-s.lastAt))
+	}
+	s.last, s.lastAt, s.started = max(s.last, p), now, true
 	return s.last
 }
 

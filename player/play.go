@@ -140,7 +140,7 @@ func (r *run) setup() error {
 	}
 	devOpt := compute.Options{}
 	if wantWindow {
-		if r.ui, err = openWindow("ernplay — " + opt.Audio); err != nil {
+		if r.ui, err = openWindow("ernplay: " + opt.Audio); err != nil {
 			if !(opt.Bench && errors.Is(err, ErrNoDisplay)) {
 				return err
 			}

@@ -200,6 +200,24 @@ func TestSmoother(t *testing.T) {
 	}
 }
 
+// TestSmootherSlew: a jump of the raw position (the device's first block) is caught up at twice real time.
+func TestSmootherSlew(t *testing.T) {
+	ms := time.Millisecond
+	var s smoother
+	for i, st := range []struct{ raw, upper, now, want time.Duration }{
+		{0, 0, 0, 0},
+		{0, 500 * ms, 100 * ms, 0},
+		{120 * ms, 500 * ms, 110 * ms, 20 * ms},
+		{120 * ms, 500 * ms, 150 * ms, 100 * ms},
+		{120 * ms, 500 * ms, 200 * ms, 200 * ms},
+		{120 * ms, 500 * ms, 230 * ms, 240 * ms}, // caught up: real time from the step again
+	} {
+		if got := s.update(st.raw, st.upper, st.now); got != st.want {
+			t.Errorf("step %d: %v, want %v", i, got, st.want)
+		}
+	}
+}
+
 func TestFrameTiming(t *testing.T) {
 	for k := range 1000 {
 		if dueFrame(frameTime(k)) != k || dueFrame(frameTime(k+1)-1) != k {
