@@ -1,6 +1,8 @@
 package player
 
 import (
+	"runtime"
+
 	"github.com/go-gl/glfw/v3.3/glfw"
 	vk "github.com/vulkan-go/vulkan"
 
@@ -87,26 +89,37 @@ func (w *window) put(_ int, buf *compute.Buffer) error {
 	if err := vkCheck(vk.EndCommandBuffer(cb), "end commands"); err != nil {
 		return err
 	}
-	rendered := w.rendered[idx]
+	// vulkan-go hands these slices to C as raw pointers into Go memory: keep them alive through the calls.
+	waits, stages := []vk.Semaphore{w.acquired}, []vk.PipelineStageFlags{vk.PipelineStageFlags(transfer)}
+	cbs, signals := []vk.CommandBuffer{cb}, []vk.Semaphore{w.rendered[idx]}
+	swaps, indices := []vk.Swapchain{w.swap}, []uint32{idx}
+	defer runtime.KeepAlive(waits)
+	defer runtime.KeepAlive(signals)
+	defer runtime.KeepAlive(stages)
+	defer runtime.KeepAlive(cbs)
+	defer runtime.KeepAlive(swaps)
+	defer runtime.KeepAlive(indices)
 	if err := vkCheck(vk.QueueSubmit(w.raw.Queue, 1, []vk.SubmitInfo{{SType: vk.StructureTypeSubmitInfo,
-		WaitSemaphoreCount: 1, PWaitSemaphores: []vk.Semaphore{w.acquired}, PWaitDstStageMask: []vk.PipelineStageFlags{vk.PipelineStageFlags(transfer)},
-		CommandBufferCount: 1, PCommandBuffers: []vk.CommandBuffer{cb},
-		SignalSemaphoreCount: 1, PSignalSemaphores: []vk.Semaphore{rendered}}}, w.fence), "submit"); err != nil {
+		WaitSemaphoreCount: 1, PWaitSemaphores: waits, PWaitDstStageMask: stages,
+		CommandBufferCount: 1, PCommandBuffers: cbs,
+		SignalSemaphoreCount: 1, PSignalSemaphores: signals}}, w.fence), "submit"); err != nil {
 		return err
 	}
 	switch r := vk.QueuePresent(w.raw.Queue, &vk.PresentInfo{SType: vk.StructureTypePresentInfo,
-		WaitSemaphoreCount: 1, PWaitSemaphores: []vk.Semaphore{rendered},
-		SwapchainCount: 1, PSwapchains: []vk.Swapchain{w.swap}, PImageIndices: []uint32{idx}}); r {
+		WaitSemaphoreCount: 1, PWaitSemaphores: signals,
+		SwapchainCount: 1, PSwapchains: swaps, PImageIndices: indices}); r {
 	case vk.Success:
 	case vk.Suboptimal, vk.ErrorOutOfDate:
 		w.stale = true
 	default:
 		return vkCheck(r, "present")
 	}
-	if err := vkCheck(vk.WaitForFences(dev, 1, []vk.Fence{w.fence}, vk.True, 10e9), "wait for the copy"); err != nil {
+	fences := []vk.Fence{w.fence}
+	defer runtime.KeepAlive(fences)
+	if err := vkCheck(vk.WaitForFences(dev, 1, fences, vk.True, 10e9), "wait for the copy"); err != nil {
 		return err
 	}
-	vk.ResetFences(dev, 1, []vk.Fence{w.fence})
+	vk.ResetFences(dev, 1, fences)
 	if msgs := w.d.Messages(); len(msgs) > 0 {
 		return &validationError{msgs}
 	}
