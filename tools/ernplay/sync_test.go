@@ -243,7 +243,12 @@ func TestPlayLiveStdin(t *testing.T) {
 		t.Fatalf("%d frames presented:\n%s", len(tr), out)
 	}
 	checkOffsets(t, tr)
-	t.Logf("child:\n%s", out)
+	// Latency from the first byte written (the child process was started just before) to the first frame shown.
+	first := time.Duration(tr[0].UnixNS - start.UnixNano())
+	if first > time.Second {
+		t.Errorf("first frame %v after the stream began", first)
+	}
+	t.Logf("first frame %v after the first byte; child:\n%s", first.Round(time.Millisecond), out)
 }
 
 // TestWindowKeys drives the window with keys: f makes a 256² card fullscreen (the 512² screen: the swapchain is
