@@ -243,3 +243,25 @@ func TestGenerateRejectsBadInput(t *testing.T) {
 		t.Error("a 31 ms clip was accepted")
 	}
 }
+
+// The mouth is driven by the audio at the frame's own time t = k/25 s, where ER-NeRF centres feature row k (spec
+// §4) and where synth_truth.json puts time_s: a 5 ms click at t = k0/25 must register in frame k0's analysis
+// window, and loudest there, not half a frame later.
+func TestDriveWindowCentredOnFrameTime(t *testing.T) {
+	const n, k0 = 12, 6
+	x := make([]float32, n*frameSamples)
+	for i := k0*frameSamples - 40; i < k0*frameSamples+40; i++ {
+		x[i] = 0.5
+	}
+	d := NewDrive(x, n, 1)
+	best := 0
+	for k := range n {
+		if d.EnergyDB[k] > d.EnergyDB[best] {
+			best = k
+		}
+	}
+	if want := 10 * math.Log10(80*0.25/winSamples); best != k0 || math.Abs(d.EnergyDB[k0]-want) > 1e-6 {
+		t.Errorf("click at frame %d's time: loudest frame %d, frame %d level %.2f dB (want %.2f); levels %.1f",
+			k0, best, k0, d.EnergyDB[k0], want, d.EnergyDB)
+	}
+}

@@ -41,7 +41,7 @@ func NewDrive(mono16k []float32, n int, seed uint64) *Drive {
 	buf := make([]float64, winSamples)
 	var coef []complex128
 	for k := range n {
-		c := k*frameSamples + frameSamples/2 - winSamples/2
+		c := k*frameSamples - winSamples/2 // window [640k − 256, 640k + 256): centred on t = k/25 s
 		sum := 0.0
 		for i := range buf {
 			v := 0.0
