@@ -68,6 +68,28 @@ func TestSHOrthonormal(t *testing.T) {
 	}
 }
 
+// Orthonormality cannot see a flipped sign of one function, and the GPU test only compares the kernel with the
+// reference: pin all 16 values at a direction with every coordinate non-zero against spec §5.6's formulas,
+// transcribed here independently of sh_ref.go and sh.glsl.
+func TestSHMatchesSpecFormulas(t *testing.T) {
+	const x, y, z = 0.3030457633656632, -0.5050762722761053, 0.8081220356417687 // (0.3, −0.5, 0.8)/‖·‖
+	want := []float64{
+		0.28209479177387814,
+		-0.48860251190291987 * y, 0.48860251190291987 * z, -0.48860251190291987 * x,
+		1.0925484305920792 * x * y, -1.0925484305920792 * y * z, 0.94617469575755997*z*z - 0.31539156525251999,
+		-1.0925484305920792 * x * z, 0.54627421529603959 * (x*x - y*y),
+		0.59004358992664352 * y * (-3*x*x + y*y), 2.8906114426405538 * x * y * z, 0.45704579946446572 * y * (1 - 5*z*z),
+		0.3731763325901154 * z * (5*z*z - 3), 0.45704579946446572 * x * (1 - 5*z*z), 1.4453057213202769 * z * (x*x - y*y),
+		0.59004358992664352 * x * (-x*x + 3*y*y),
+	}
+	got := SHForwardRef([]float32{x, y, z})
+	for k, w := range want {
+		if math.Abs(got[k]-w) > 1e-6 {
+			t.Errorf("Y%d = %v, spec §5.6 gives %v", k, got[k], w)
+		}
+	}
+}
+
 func TestSHReferenceGradient(t *testing.T) {
 	r := optest.NewRand(60)
 	dir := optest.To64(unitDirs(r, 50))
