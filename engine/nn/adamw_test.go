@@ -30,6 +30,26 @@ func TestEMADecay(t *testing.T) {
 	}
 }
 
+// The GPU test compares the kernel with AdamWStepRef; pin the reference itself to torch.optim.AdamW with
+// ER-NeRF's betas (spec §11, §16.16): with β1 = 0 there is no momentum and the first step's bias-corrected second
+// moment is g², so p₁ = p₀·(1 − lr·wd) − lr·g/(|g| + eps); the second step sees v̂ = (0.99·g₁² + g₂²)/(1 + 0.99).
+func TestAdamWRefMatchesTorch(t *testing.T) {
+	const lr, wd, p0 = 1e-2, 0.01, 0.7
+	g1, g2 := -3e-3, 5e-3
+	p, m, v := []float64{p0}, []float64{0}, []float64{0}
+	AdamWStepRef(p, []float64{g1}, m, v, 0, 1, lr, wd, ERNeRFAdamW, 1)
+	want := p0*(1-lr*wd) - lr*g1/(math.Abs(g1)+1e-8)
+	if math.Abs(p[0]-want) > 1e-15 || m[0] != g1 {
+		t.Errorf("step 1: p %v m %v, want p %v m %v", p[0], m[0], want, g1)
+	}
+	AdamWStepRef(p, []float64{g2}, m, v, 0, 1, lr, wd, ERNeRFAdamW, 2)
+	vhat := (0.99*0.01*g1*g1 + 0.01*g2*g2) / (1 - 0.99*0.99)
+	want = want*(1-lr*wd) - lr*g2/(math.Sqrt(vhat)+1e-8)
+	if math.Abs(p[0]-want) > 1e-15 || m[0] != g2 {
+		t.Errorf("step 2: p %v m %v, want p %v m %v", p[0], m[0], want, g2)
+	}
+}
+
 // TestAdamWGPU runs several steps of two groups (grid-like: lr 1e-2, wd 0.01; net-like: lr 1e-3, wd 0) with a
 // frozen range between them, against the float64 reference with ER-NeRF's betas.
 func TestAdamWGPU(t *testing.T) {

@@ -32,6 +32,36 @@ func TestAudioEncoderParamCounts(t *testing.T) {
 	}
 }
 
+// Parameter counts cannot see activations or strides: pin AudioNet's and AudioAttNet's layer structure (spec
+// §5.2, §5.3 — LeakyReLU 0.02 after every convolution, including AudioAttNet's last, and none after the last
+// Linear).
+func TestAudioEncoderStructure(t *testing.T) {
+	c := AudioEncoderConfig{InDim: 29, Window: 16, Frames: 8}
+	ch := []int{29, 32, 32, 64, 64}
+	for i, cc := range c.AudioNetConvs() {
+		if cc != (Conv1dConfig{Cin: ch[i], Cout: ch[i+1], Stride: 2, Act: ActLeakyReLU}) {
+			t.Errorf("AudioNet conv %d is %+v", i, cc)
+		}
+	}
+	if l := c.convLens(); l != [5]int{16, 8, 4, 2, 1} {
+		t.Errorf("AudioNet time lengths %v, want 16 → 8 → 4 → 2 → 1", l)
+	}
+	if l := (AudioEncoderConfig{InDim: 1024, Window: 2, Frames: 8}).convLens(); l != [5]int{2, 1, 1, 1, 1} {
+		t.Errorf("HuBERT time lengths %v, want 2 → 1 → 1 → 1 → 1", l)
+	}
+	fc := c.AudioNetFC()
+	if len(fc.Widths) != 3 || fc.Widths[0] != 64 || fc.Widths[1] != 64 || fc.Widths[2] != 32 || !fc.Bias ||
+		fc.Hidden != ActLeakyReLU || fc.Output != ActNone {
+		t.Errorf("AudioNet head %+v, want Linear 64→64 (bias), LeakyReLU, Linear 64→32 (bias), raw", fc)
+	}
+	ach := []int{32, 16, 8, 4, 2, 1}
+	for i, cc := range c.AttConvs() {
+		if cc != (Conv1dConfig{Cin: ach[i], Cout: ach[i+1], Stride: 1, Act: ActLeakyReLU}) {
+			t.Errorf("AudioAttNet conv %d is %+v", i, cc)
+		}
+	}
+}
+
 func TestAudioEncoderReferenceGradient(t *testing.T) {
 	c := AudioEncoderConfig{InDim: 5, Window: 16, Frames: 8}
 	const F = 2

@@ -77,3 +77,22 @@ func TestActGradMatchesFiniteDifference(t *testing.T) {
 		}
 	}
 }
+
+// The finite-difference test only ties each derivative to its own Apply; pin the activations' spec constants
+// themselves: LeakyReLU slope 0.02 (§5.2), softplus(0) = ln 2 and torch's threshold 20 (§5.8), the colour and
+// alpha heads' sigmoid·1.002 − 0.001 (§5.6, §6) and the plain exp of σ (§5.5).
+func TestActSpecValues(t *testing.T) {
+	for _, k := range []struct {
+		a       Act
+		z, want float64
+	}{
+		{ActLeakyReLU, -2, -0.04}, {ActLeakyReLU, 3, 3}, {ActReLU, -2, 0},
+		{ActSoftplus, 0, math.Ln2}, {ActSoftplus, 25, 25}, {ActSoftplus, -30, math.Exp(-30)},
+		{ActSigmoid, 0, 0.5}, {ActSigmoidRGB, 0, 0.5}, {ActSigmoidRGB, -800, -0.001}, {ActSigmoidRGB, 800, 1.001},
+		{ActExp, 60, math.Exp(60)},
+	} {
+		if got := k.a.Apply(k.z); math.Abs(got-k.want) > 1e-12*(1+math.Abs(k.want)) {
+			t.Errorf("%v(%g) = %g, want %g", k.a, k.z, got, k.want)
+		}
+	}
+}
