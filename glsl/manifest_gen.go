@@ -667,7 +667,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7056be84fdac836fac44635125bf94df5a82f8cfbf9a1ffa396a5735d727c94a",
+		SourceHash: "7f01a0449fd16ccbb023dfd79b94400158db8d762228e880ea787354e6e49667",
 	},
 	{
 		Name: "mlp_bwd",

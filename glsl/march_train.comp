@@ -3,7 +3,8 @@
 // render_march (occupied → sample at p = clamp(o + t d), δ = dt, t_after = t + dt; empty → skip the cell on the
 // dt lattice). The ray's count is reserved with one atomicAdd on counter[0] (so the counter sums the requested
 // samples, overflow included); a ray whose range [off, off + count) passes the budget M gets count 0 and renders
-// as background. The second loop re-marches and writes the samples. Go reference: engine/render MarchTrainRef.
+// as background. The second loop re-marches under the same bounds (t < far) and writes the samples.
+// Go reference: engine/render MarchTrainRef.
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -59,7 +60,7 @@ void main() {
 
     uint s = 0u;
     t = t0;
-    while (s < count) {
+    while (t < far && s < count) {
         if (render_march(o, d, rd, pc.bound, pc.dt, t, p)) {
             uint j = off + s;
             pos[3u * j] = p.x;
