@@ -139,3 +139,70 @@ func TestBudget(t *testing.T) {
 		t.Errorf("forced: budget %d, want 16000", got)
 	}
 }
+
+// TestCameraRayConvention pins Camera.Ray (the reference rays_gen is compared with) to spec §2 directly: pixel
+// centres at +0.5, d_cam = ((c + 0.5 − cx)/fx, (r + 0.5 − cy)/fy, 1) normalised, d = R·d_cam, o = t, and +Y down in
+// the image (the top row looks toward renderer +x, which is up, for a camera whose image y is world −x).
+func TestCameraRayConvention(t *testing.T) {
+	cam := Camera{FX: 100, FY: 80, CX: 30, CY: 20, W: 64, H: 48,
+		Pose: [3][4]float64{{1, 0, 0, 0.5}, {0, 1, 0, -2}, {0, 0, 1, 3}}}
+	o, d := cam.Ray(2*cam.W + 5) // row 2, column 5
+	dc := [3]float64{(5.5 - 30) / 100, (2.5 - 20) / 80, 1}
+	n := math.Sqrt(dc[0]*dc[0] + dc[1]*dc[1] + dc[2]*dc[2])
+	for k := range 3 {
+		if math.Abs(d[k]-dc[k]/n) > 1e-15 || o[k] != cam.Pose[k][3] {
+			t.Fatalf("ray of pixel (2, 5): o %v d %v, want o (0.5, -2, 3), d %v", o, d, [3]float64{dc[0] / n, dc[1] / n, dc[2] / n})
+		}
+	}
+	front := frontCamera(32, 32, 40, 2.5, 0)
+	_, top := front.Ray(16)                           // top row, centre column
+	_, bottom := front.Ray(31*32 + 16)                // bottom row
+	if !(top[0] > 0 && bottom[0] < 0 && top[1] < 0) { // renderer x is up; the camera looks down −y
+		t.Errorf("top-row ray %v, bottom-row ray %v: the image +y axis must point down (world −x)", top, bottom)
+	}
+}
+
+// TestTorsoLayout pins the torso grid's axis conventions to spec §2 and §6: bg_coords put the row first, the update
+// writes cell (i, j) — point component 0 from i — at storage index j·128 + i, and the query samples with row_n on the
+// fast axis, so a hot cell written for point (a, b) is read back at coords (a, b).
+func TestTorsoLayout(t *testing.T) {
+	const W, H = 9, 7
+	for _, c := range []struct {
+		p    int
+		want [2]float64
+	}{{0, [2]float64{-1, -1}}, {W - 1, [2]float64{-1, 1}}, {(H - 1) * W, [2]float64{1, -1}}, {H*W - 1, [2]float64{1, 1}}} {
+		if got := TorsoCoords(c.p, W, H); got != c.want {
+			t.Errorf("bg_coords of pixel %d = %v, want %v (row first)", c.p, got, c.want)
+		}
+	}
+	const R = TorsoGridSize
+	pts := TorsoPointsRef(R, 3)
+	centre := func(i int) float64 { return (2*float64(i)/(R-1) - 1) * (1 - 1.0/R) }
+	for _, c := range []struct{ q, i, j int }{{1, 1, 0}, {R, 0, 1}, {5*R + 77, 77, 5}} {
+		for k, n := range []int{c.i, c.j} {
+			if math.Abs(pts[2*c.q+k]-centre(n)) > 1.0/R {
+				t.Errorf("storage %d component %d = %g, want cell (%d, %d)'s %g ± 1/128", c.q, k, pts[2*c.q+k], c.i, c.j, centre(n))
+			}
+		}
+	}
+	grid := make([]float32, R*R)
+	grid[5*R+77] = 1 // cell (i, j) = (77, 5)
+	x := [2]float64{2*77.0/(R-1) - 1, 2*5.0/(R-1) - 1}
+	if v := TorsoSample(grid, R, x); math.Abs(v-1) > 1e-12 {
+		t.Errorf("query at (row_n, col_n) = %v reads %g, want the cell written for that point (1)", x, v)
+	}
+}
+
+// TestOccPointsJitter pins the occupancy-update points to spec §8.6: cell n is sampled at its voxel centre
+// (n + 0.5)/64 − 1 plus at most half a voxel (1/128) per axis.
+func TestOccPointsJitter(t *testing.T) {
+	for _, m := range []uint32{0, 1, 2, 4, 12345, GridCells - 1} {
+		p := OccPointsRef(int(m), 1, 9, 1)
+		x, y, z := Unmorton(m)
+		for k, n := range []uint32{x, y, z} {
+			if c := (float64(n)+0.5)/64 - 1; math.Abs(p[k]-c) > 1.0/128+1e-12 {
+				t.Errorf("cell %d axis %d: point %g, voxel centre %g", m, k, p[k], c)
+			}
+		}
+	}
+}
