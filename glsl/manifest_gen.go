@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "418d76c1ea28e473998ccafbab28a9d678b0fcf9ced9c9ceada953d14e75ff72",
+		SourceHash: "79b5ba62b403d18556a1229ebf04a9aed6f663b522ce651c390c0a8ad3e3dc4f",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d2b79c1893618d3db7b508568ea69597565153e2e8c5529a42e18559be751e2f",
+		SourceHash: "d3da036eb5778813db7dbebcb3033696e85c24fabe6916a6fd604e7a51cbaf05",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c7e1753b59560330a1ce9658a351baf0a225f5b636131fd6fd0d6e5ab1cedeb3",
+		SourceHash: "72ac5b1d11609d65020dda8a0a221402e622ed2392dd625db686b9a80610b0f8",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e729f7c85371b30e5efed98db3384c9c7c98d0220009c5c36d78311489afde86",
+		SourceHash: "4047b2e82c928f3d733ef852709b247d55e5d3023b54d13eae006c0dd1e63ea0",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "11720df5746ca336948c82a89e26590918a5e5c411950fcfac9bb48d2723b3ca",
+		SourceHash: "72ba1264fdc6b8ebf16d2d7e8d1d2a195d1ec8c807ac6dd18962371c5fcc023e",
 	},
 	{
 		Name: "composite_bg",
@@ -127,7 +127,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1e18d1e4de849ff910a8665041fceffb5b95d38a11c2078d2a072667534f6a50",
+		SourceHash: "5f52cc807fd6ef8adac7fa1633d457047fc73758d77e65009a2e2ace48d8ca0b",
 	},
 	{
 		Name: "composite_infer",
@@ -151,7 +151,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "06e7c26b631d571d8be03a4f4688f2ec89f2718e1749f2147a273a2118ccbfb7",
+		SourceHash: "68d039d3e05117a05bad518b0e02a30015ae73eb2e2ddd7055a9053e9bfcfac6",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -181,7 +181,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "05b8299750ed3b4177e856d2d73b0813d1f5a9c09f3753a4c6cd5e883461c223",
+		SourceHash: "6acfb274ff434bc318ed0cd5e9467cc9eaed14d162341c1835661b131fe0626f",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -206,7 +206,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "089a5524a60cdcbd5cd501d07d65146516ec72b0f2abfce3b3b52d38d44551e2",
+		SourceHash: "ef311bac650842728f89016b64937bd1666ef975d1114ccd18d4178772ad1dc4",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -235,7 +235,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8819f813b485768eadb0e627ce8921262f75505f416dfb3719a665a056d2d9b0",
+		SourceHash: "ce982d80cac570fa3e5998a4db36ec6b1e0e70515b9a528bcf1a46df39569e07",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -262,7 +262,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8d1d261c4e341962e4ebfebd23a7abf8f1743a083b0327b0bd8c899f8edd7f67",
+		SourceHash: "e6288c207f4b3008ede9d6fe06b0bb4a08e37e94113fd682c7a7c2dedff2de70",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -291,7 +291,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6e254bef43fa6621587c9c4be9de1cba4b973dc41c3d0d0b82371ddb46b3eb27",
+		SourceHash: "d8dd3127872df97b68998f8a05cfc039ee926d34cac7361ba853b7494265c5c5",
 	},
 	{
 		Name: "ema_step",
@@ -307,7 +307,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "aa12b3f06842cc4ed0782631ea4e2270475989f475f89748b9a4323186bced25",
+		SourceHash: "ca198974b31a5b5eb3784f8e047de7469633ad0667500df65ef9eb10b2c37286",
 	},
 	{
 		Name: "fill_fwd",
@@ -321,7 +321,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "25bd6299fc3d96e4ca157c1a422e0c6d19037b53abbc2c8bf0e5652b7f26577d",
+		SourceHash: "2233a8c57640e77f0cfea4cbc6bbf871801f0947067925a59e85ab3511ca10b8",
 	},
 	{
 		Name: "freq_bwd",
@@ -340,7 +340,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f1008dd8e382652e2038d175553ba292f96c3597dbb0d1ed82af49e47a36aea6",
+		SourceHash: "6bdc5cbd3ccc7e26f94c0827a6fa9974cd5ba15a394fdcc7d4e59b08dd78f6c6",
 	},
 	{
 		Name: "freq_fwd",
@@ -358,7 +358,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "896ad559177cb6fd7f0c50813150633d21ef16446adfc7c1abde6cd2f46cd39c",
+		SourceHash: "f41646be35e0b7fb902cc119cfac6cea87033bd5ee362e0c23c6274ae12c42cc",
 	},
 	{
 		Name: "gate_bwd",
@@ -386,7 +386,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "05c77aeb5d8b6ebacf847cce640648e7f65891d97718afe3e0e10766b910341a",
+		SourceHash: "2961c8ec0be02b192f0a4db2819e36983112e82d950a5a40284fa5e621c5db5e",
 	},
 	{
 		Name: "gate_fwd",
@@ -411,7 +411,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2a084298fa3b621bfda3ad9842ba2bed2a43b0676c0c17f1e24f5de3ee6b7fd0",
+		SourceHash: "e38e051c87b298e6cd4726712b759b0ca47f97e684ead132d08124ff0d1d849f",
 	},
 	{
 		Name: "gate_reduce",
@@ -433,7 +433,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e7add77fd8f5ca55c25174a17e9a44a8dae54df425bd7136ce826edbccd508da",
+		SourceHash: "d341226136e4f4a408a2cd8bc552a3c4e9871d9333deb5c5dd5f20643e8d1517",
 	},
 	{
 		Name: "grid_bwd",
@@ -464,7 +464,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "f537fd667436ea87e3875cb01b043f3b9e14931dbfd51ffcff3a0b47b367232b",
+		SourceHash: "47cd65e3cf97dc2395c2d17c31db384ceacc2d28aebbceb45c18445f88718983",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -496,7 +496,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "ecec83a888d102599fd103c4c20125c40deef71476d5362cb6eb20f7f5939f1e",
+		SourceHash: "72e6bb4a730277769b307a41191d4d9ab5545b9a2260088c46801d0207efd399",
 	},
 	{
 		Name: "grid_fwd",
@@ -527,7 +527,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "0b10fb809d75320f1bd0fa6b41ffc8f6b446521bd0f29e5a09fecd3a366f25f9",
+		SourceHash: "b28c6513521e8ed7598cb32983ef23ca15ea7a8011ddbdcf3619a4dd784baff7",
 	},
 	{
 		Name: "grid_probe",
@@ -556,7 +556,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "35443249e8352cfc4579d726681068eeade1ad05f1ed4ebf8c8787b555e1b23e",
+		SourceHash: "044c177d1be3693e347b50096d88d7b206cc0748fb16d7a360daabc4249b26fa",
 	},
 	{
 		Name: "loss_fwd",
@@ -577,7 +577,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4aaf4b192a30422b9543d157241931c4338ef725ec289e6f710c7fdf450d6df4",
+		SourceHash: "48925183a79932679b1724d4b15993478cdf0390cc7722bb1b9c52176dd5163f",
 	},
 	{
 		Name: "march_analytic",
@@ -613,7 +613,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9c2b01ee0d7bb74f2da8eff3467f299986189b5f7c7726e03a489a241d689d3f",
+		SourceHash: "0f3346724bf522db5f1410a7e2656854188fcfd93cb72fa839fe68413efb4896",
 	},
 	{
 		Name: "march_infer",
@@ -640,7 +640,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c5565adef49369ca2e12f12a4cb3bf66fd6bcc41ca37055fb7f7ec2583684bfb",
+		SourceHash: "7988ec28ed50c7bcdac96d908e7839fada633dd61c879b3a37d3b42e1becbe7a",
 	},
 	{
 		Name: "march_train",
@@ -667,7 +667,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7f01a0449fd16ccbb023dfd79b94400158db8d762228e880ea787354e6e49667",
+		SourceHash: "e6cdceadb57d0086603ca17e4fcc0e49788f6c848b0c2fc42ba3063126fd4ebe",
 	},
 	{
 		Name: "mlp_bwd",
@@ -701,7 +701,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "475ba6eadec608b2db2798a1bfc1317aacb5ab5211dbede392430bb8598ab123",
+		SourceHash: "3236ff3c88560e6648c0f71d9c10a8ec56dd6f76be30f710704debc4345ab5a0",
 	},
 	{
 		Name: "mlp_fwd",
@@ -734,7 +734,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "93a47e525f63cfc36463917396b7069f21a16fa54a1394a1bd870fdbf9820958",
+		SourceHash: "44846c11acab2f209f8d280b1814b111e773b1d161f6283677c98bbca0283f76",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -775,7 +775,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "5482867efd7e23b3c34344a0ef647708ad1421052a392950c956d34de0c5a350",
+		SourceHash: "65c79c71ed97aa5b4031a30d3107377e0a1172576026a30ac5926c85adcb8cc1",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -815,7 +815,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "008b7017dbd78022387d524a30becb31e7914a989760264a8f1a45e1f21ed09f",
+		SourceHash: "47016d7fcac1d5eae00031b5bd85b4b61f882e683c0ce3134f4aeeaf28a39604",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -845,7 +845,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "SG", Type: "uint", Default: 8},
 			{ID: 1, Name: "RB", Type: "uint", Default: 2},
 		},
-		SourceHash: "2d12aee8ef6e1937517bf4ac4639906f48d08b19c713dbcb9779c7c76760443e",
+		SourceHash: "34c03a2c0b6c12d29fa3815c3c52b5127b1b2fb204b575e632e0a5ff64ad3fa8",
 	},
 	{
 		Name: "mlp_wsum",
@@ -862,7 +862,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a520ea866d1befdf6ee520e843f00a17a1e47ca01a7b799a8028b1aae26de591",
+		SourceHash: "6955559c6be6ef01c4bbc8d151b97f2280274324c7d9760c4893cdbbc95d1b1d",
 	},
 	{
 		Name: "occ_bits",
@@ -878,7 +878,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b855a7870e6451e3ae1c1d40d754f7bf55a47baa183b47450a0278c7982debbf",
+		SourceHash: "244710eee0515a97544a27a14b7d050d60fb27d69a4a8a401f2932909a367f3d",
 	},
 	{
 		Name: "occ_dilate",
@@ -892,7 +892,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "298d4b7408c3ed39fd267e228472e9ba70d477da120a7bfc7e96d7c663c6d9cb",
+		SourceHash: "c0041b2d5a8e7ef0b56028c837de47bee9a7fcb7f5eecc7989e2c003749eabb5",
 	},
 	{
 		Name: "occ_ema",
@@ -907,7 +907,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ef5a68e60a76fbc49560052e1575a48b60b54248304fd31f2a844ebce41b6055",
+		SourceHash: "a9bccaf44d0ef2432aa8748ddd8a5cc1512e065b4b9a60fdf7de4ba0a3da3fb7",
 	},
 	{
 		Name: "occ_mean",
@@ -924,7 +924,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1441810bd4877de9f15878ee38bc84a341b2fd27563b9d05c873ae631f6d87c5",
+		SourceHash: "0364b7cc9dfb29550fee509af44ed1a73b1e1f871c57843be76661144ef33d26",
 	},
 	{
 		Name: "occ_points",
@@ -940,7 +940,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bfdb0b65040762dddc300282bcbe718365790c0d0d6953d6d8137c9ce54e12e5",
+		SourceHash: "692b83cdde9787cd845dcdcea7e46f55fe0479f749fbc4d675221411e3b2b0ea",
 	},
 	{
 		Name: "occ_untrained",
@@ -961,7 +961,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "165760715898fe3836bde3fa13d8d780a12220ac282750d8a549d1a1dec1e188",
+		SourceHash: "3871296622fae63ab1a99419e88e657a421910891e8608d8d5c29430faab2a5a",
 	},
 	{
 		Name: "rays_gen",
@@ -997,7 +997,7 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "364ba901a38664e9379220250a864e855ff9bdf13bfccdb23b9c2f924f1ae326",
+		SourceHash: "6d4cb6bac9b43cf45b2aa3d25783a5d9951cd979f223e6e04612ef27b5ab22f9",
 	},
 	{
 		Name: "sh_bwd",
@@ -1014,7 +1014,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "288c917a3772ad0afa69c43c435b7954a2e0c70f1971f63f5cdbbc2a1fb28037",
+		SourceHash: "9fc351866cce84bdd41a551e2ab38adbd1a3345ce39fb3736eef2ae3377b1ff0",
 	},
 	{
 		Name: "sh_fwd",
@@ -1030,7 +1030,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c989c510893348ace954dc044461ebdd40d1b6f20a956d62b5161463662f55c8",
+		SourceHash: "c470a60fd3a342f8afa4b4794f87b0c0cf26a798ae55ffb064107e895d5839f4",
 	},
 	{
 		Name: "sum_reduce",
@@ -1045,7 +1045,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b6c8d00ef6fa6df1d444620c4579ca94874dee8af5b776afe0ca648d4ebb0b6b",
+		SourceHash: "ac241106fa3be57053ffadd6bf0b3ddfdfab6f468c498236af452bc2756057c6",
 	},
 	{
 		Name: "testcard_draw",
@@ -1065,7 +1065,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fab45a203f7fe174c40ec744780e6e8faa3283399854a741664b7e94b3b8269a",
+		SourceHash: "e9d080d08d1e807d7b37c8d4de70d77160c01beca65808f42de1fad33feb0129",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -1084,7 +1084,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b134420c523465b89919481c60c1aac2ac8485d4bafa795e61f1b44d8ca5dcc6",
+		SourceHash: "39e2ee13e514e8918712bc61e263daa1f5330733d5bc32aada7d3d6b836797b8",
 	},
 	{
 		Name: "torsoocc_points",
@@ -1099,7 +1099,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "092490786749789641b63c8e9a31b14f25fadd4055461824d092090cf3bcfe69",
+		SourceHash: "e20476d4b2434340501d09335cf9da99b8d0b27059a15446b8559c25b782e1ca",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1121,7 +1121,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5e38da864975438b6eb8e4269fec46ec2171e712e01cf8a6fe2b81cb3012a758",
+		SourceHash: "4fa4379cf47c859c4f0a53e13c1962f094fd91614cfbec24e62c3d026bbcd435",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1138,6 +1138,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8c006087ac8333c0f1fbd4aa4cc813a2b039858043c1b42b491cc7230f49f76f",
+		SourceHash: "f3d60a260cf09297a6e6bc2a04fb8cf73c5579287b24477b02a4f163d217f4a5",
 	},
 }

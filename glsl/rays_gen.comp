@@ -5,7 +5,7 @@
 // 1 uniform random pixels with replacement, pixel = rand(seed, i) mod (W·H); 2 square patches of side P = w, patch
 // k = i / P² has corner row rand(seed, 2k) mod (H-P), col rand(seed, 2k+1) mod (W-P), rays row-major inside it;
 // 3 explicit pixel list (pix is read instead of written).
-// Go reference: engine/render RaysRef (rays_ref.go).
+// Go reference: engine/render RaysRef (camera.go).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"

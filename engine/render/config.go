@@ -29,8 +29,8 @@ func DefaultConfig() Config {
 // Validate reports an unusable configuration.
 func (c Config) Validate() error {
 	switch {
-	case !(c.Bound > 0):
-		return fmt.Errorf("render: bound %g must be positive", c.Bound)
+	case !(c.Bound > 0 && c.Bound <= 1):
+		return fmt.Errorf("render: bound %g must be in (0, 1]: larger scenes need occupancy cascades, which ER-NeRF's head does not use", c.Bound)
 	case !(c.Step > 0):
 		return fmt.Errorf("render: step %g must be positive", c.Step)
 	case c.MaxSteps <= 0:

@@ -206,3 +206,22 @@ func TestOccPointsJitter(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigValidate: ER-NeRF's defaults pass; what the renderer cannot honour is refused.
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for name, mod := range map[string]func(*Config){
+		"bound beyond one cascade": func(c *Config) { c.Bound = 2 },
+		"zero step":                func(c *Config) { c.Step = 0 },
+		"no samples":               func(c *Config) { c.MaxSteps = 0 },
+		"empty box":                func(c *Config) { c.Box.Max[1] = c.Box.Min[1] },
+	} {
+		c := DefaultConfig()
+		mod(&c)
+		if c.Validate() == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+}

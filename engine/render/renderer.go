@@ -104,18 +104,30 @@ func (r *Renderer) Release() {
 	}
 }
 
-// newBuffers allocates device-local buffers of the given byte sizes, releasing all on failure.
+// newBuffers allocates zeroed device-local buffers of the given byte sizes, releasing all on failure. Zeroing
+// matters beyond tidiness: sample slots the march reserves but leaves unwritten (the ray straddling the point
+// budget) are still read by the field, and device memory may hold NaN.
 func newBuffers(d *compute.Device, what string, sizes ...int) ([]*compute.Buffer, error) {
-	out := make([]*compute.Buffer, len(sizes))
-	for i, s := range sizes {
+	out := make([]*compute.Buffer, 0, len(sizes))
+	release := func() {
+		for _, o := range out {
+			o.Release()
+		}
+	}
+	rec := d.Record()
+	defer rec.Release()
+	for _, s := range sizes {
 		b, err := d.NewBuffer(max(s, 4), compute.DeviceLocal)
 		if err != nil {
-			for _, o := range out[:i] {
-				o.Release()
-			}
+			release()
 			return nil, fmt.Errorf("render: %s buffers: %w", what, err)
 		}
-		out[i] = b
+		out = append(out, b)
+		rec.Fill(b, 0)
+	}
+	if err := rec.Submit(); err != nil {
+		release()
+		return nil, fmt.Errorf("render: zeroing %s buffers: %w", what, err)
 	}
 	return out, nil
 }

@@ -48,7 +48,7 @@ vec3 render_safe_inv(vec3 d) {
 }
 
 // render_near_far is the slab test of ray o + t d against box [bmin, bmax] (spec §8.2): the entry and exit t,
-// entry clamped to >= min_near; a miss gives (FLT_MAX, FLT_MAX). Go: nearFar.
+// entry clamped to >= min_near; a miss gives (FLT_MAX, FLT_MAX). Go: NearFar.
 vec2 render_near_far(vec3 o, vec3 d, vec3 bmin, vec3 bmax, float min_near) {
     const float FMAX = 3.402823466e38;
     vec3 rd = render_safe_inv(d);
