@@ -10,12 +10,15 @@ import (
 	"ern/engine/tensor"
 )
 
-// Result is one measured quantity.
+// Result is one measured quantity. Key is a stable identifier (the Go benchmarks' metric name, a key to compare
+// JSON runs by); Section is the ernbench section that produced it.
 type Result struct {
-	Name  string  `json:"name"`
-	Value float64 `json:"value"`
-	Unit  string  `json:"unit"`
-	Note  string  `json:"note,omitempty"`
+	Name    string  `json:"name"`
+	Value   float64 `json:"value"`
+	Unit    string  `json:"unit"`
+	Note    string  `json:"note,omitempty"`
+	Key     string  `json:"key,omitempty"`
+	Section string  `json:"section,omitempty"`
 }
 
 // timeIt returns the best of reps wall-clock runs of f (the minimum filters scheduler noise on a shared box).
@@ -194,24 +197,24 @@ func Smoke(d *compute.Device) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, Result{"empty dispatch + barrier in one command buffer", float64(dc.Nanoseconds()) / 1e3, "µs", "1000 dispatches"})
+	out = append(out, Result{Name: "empty dispatch + barrier in one command buffer", Value: float64(dc.Nanoseconds()) / 1e3, Unit: "µs", Note: "1000 dispatches", Key: "dispatch"})
 	rt, err := SubmitRoundTrip(d, 200)
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, Result{"submit + fence wait round trip", float64(rt.Nanoseconds()) / 1e3, "µs", ""})
+	out = append(out, Result{Name: "submit + fence wait round trip", Value: float64(rt.Nanoseconds()) / 1e3, Unit: "µs", Key: "submit"})
 	gpu, host, err := CopyBandwidth(d, size)
 	if err != nil {
 		return nil, err
 	}
 	out = append(out,
-		Result{"device buffer copy", gpu / 1e9, "GB/s", fmt.Sprintf("%d MiB", size>>20)},
-		Result{"plain Go copy, same size", host / 1e9, "GB/s", ""},
-		Result{"device copy / Go copy", gpu / host, "×", ""})
+		Result{Name: "device buffer copy", Value: gpu / 1e9, Unit: "GB/s", Note: fmt.Sprintf("%d MiB", size>>20), Key: "copy"},
+		Result{Name: "plain Go copy, same size", Value: host / 1e9, Unit: "GB/s", Key: "go_copy"},
+		Result{Name: "device copy / Go copy", Value: gpu / host, Unit: "×", Key: "copy_vs_go"})
 	lt, err := LossThroughput(d, lossN)
 	if err != nil {
 		return nil, err
 	}
-	out = append(out, Result{"Smooth-L1 loss + grad + mean", lt / 1e6, "M elements/s", fmt.Sprintf("%d M elements", lossN>>20)})
+	out = append(out, Result{Name: "Smooth-L1 loss + grad + mean", Value: lt / 1e6, Unit: "M elements/s", Note: fmt.Sprintf("%d M elements", lossN>>20), Key: "loss"})
 	return out, nil
 }
