@@ -82,13 +82,13 @@ func screenshotRect(display string, r image.Rectangle) (frame int, at time.Time,
 
 // checkOffsets checks the A/V offset of every presented frame (audio clock right after the frame reached the
 // screen − the frame's time): never negative (video never leads audio), at most one frame (40 ms) for all but one and 1% of the
-// frames, and at most two frames for any (a present slowed by a busy 2-core machine).
-func checkOffsets(t *testing.T, tr []traceLine) {
+// frames, and at most maxMS for any (a present slowed by a busy 2-core machine: two frames for plain playback).
+func checkOffsets(t *testing.T, tr []traceLine, maxMS float64) {
 	t.Helper()
 	late := 0
 	for _, l := range tr {
 		off := l.ClockMS - float64(l.Frame)*40
-		if off < 0 || off > 80 {
+		if off < 0 || off > maxMS {
 			t.Errorf("frame %d presented at audio clock %.1f ms: offset %.1f ms", l.Frame, l.ClockMS, off)
 		}
 		if off > 40 {
@@ -176,7 +176,7 @@ func TestPlaySync(t *testing.T) {
 			}
 		}
 	}
-	checkOffsets(t, tr)
+	checkOffsets(t, tr, 80)
 	checked := 0
 	for _, g := range grabs {
 		clock, shown, ok := clockAt(tr, g.at)
@@ -242,7 +242,7 @@ func TestPlayLiveStdin(t *testing.T) {
 	if m == nil || m[2] != "75" || len(tr) < 73 { // at most 2 of 75 frames dropped
 		t.Fatalf("%d frames presented:\n%s", len(tr), out)
 	}
-	checkOffsets(t, tr)
+	checkOffsets(t, tr, 80)
 	// Latency from the first byte written (the child process was started just before) to the first frame shown.
 	first := time.Duration(tr[0].UnixNS - start.UnixNano())
 	if first > time.Second {
@@ -331,5 +331,6 @@ func TestWindowKeys(t *testing.T) {
 	if d := time.Since(quitAt); d > 2*time.Second {
 		t.Errorf("quitting took %v", d)
 	}
-	checkOffsets(t, readTrace(t, trace))
+	// Fullscreen toggles rebuild the swapchain mid-playback, so one present may take up to three frames.
+	checkOffsets(t, readTrace(t, trace), 120)
 }
