@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"ern/compute"
-	"ern/compute/optest"
+	"ern/compute/approx"
 	"ern/engine/encoding"
 )
 
@@ -27,7 +27,7 @@ func TriPlane(d *compute.Device, n, reps int) ([]Result, error) {
 	}
 	defer g.Release()
 	cfg := g.Layout().Config
-	rng := optest.NewRand(70)
+	rng := approx.NewRand(70)
 	x, table, dY := rng.Uniform32(3*n, -1, 1), rng.Uniform32(g.ParamCount(), -1, 1), rng.Uniform32(n*g.OutDim(), -1, 1)
 	var bs buffers
 	defer bs.release()
@@ -53,10 +53,10 @@ func TriPlane(d *compute.Device, n, reps int) ([]Result, error) {
 	var want, wantT []float64
 	refF, _ := timeIt(1, func() error { want = encoding.TriPlaneForwardRef(cfg, x, table); return nil })
 	refB, _ := timeIt(1, func() error { wantT, _ = encoding.TriPlaneBackwardRef(cfg, x, table, dY); return nil })
-	if err := check("tri-plane forward", yb, want, optest.Tol{Abs: 2e-6, Rel: 1e-5}); err != nil {
+	if err := check("tri-plane forward", yb, want, approx.Tol{Abs: 2e-6, Rel: 1e-5}); err != nil {
 		return nil, err
 	}
-	if err := check("tri-plane backward", dTb, wantT, optest.Tol{Abs: 1e-5, Rel: 1e-4, RelL2: 1e-5}); err != nil {
+	if err := check("tri-plane backward", dTb, wantT, approx.Tol{Abs: 1e-5, Rel: 1e-4, RelL2: 1e-5}); err != nil {
 		return nil, err
 	}
 	tf, err := timeIt(reps, fwd)
@@ -86,7 +86,7 @@ func TorsoGridBackward(d *compute.Device, n, reps int) ([]Result, error) {
 		return nil, err
 	}
 	defer g.Release()
-	rng := optest.NewRand(71)
+	rng := approx.NewRand(71)
 	x, table, dY := rng.Uniform32(2*n, -1, 1), rng.Uniform32(g.ParamCount(), -1, 1), rng.Uniform32(n*g.OutDim(), -1, 1)
 	var bs buffers
 	defer bs.release()
@@ -106,10 +106,10 @@ func TorsoGridBackward(d *compute.Device, n, reps int) ([]Result, error) {
 		return nil, err
 	}
 	wantT, wantX := encoding.GridBackwardRef(g.Layout().Config, x, table, dY)
-	if err := check("torso grid dTable", dTb, wantT, optest.Tol{Abs: 1e-5, Rel: 1e-4, RelL2: 1e-5}); err != nil {
+	if err := check("torso grid dTable", dTb, wantT, approx.Tol{Abs: 1e-5, Rel: 1e-4, RelL2: 1e-5}); err != nil {
 		return nil, err
 	}
-	if err := check("torso grid dX", dXb, wantX, optest.Tol{Abs: 1e-2, Rel: 1e-4, RelL2: 1e-5}); err != nil {
+	if err := check("torso grid dX", dXb, wantX, approx.Tol{Abs: 1e-2, Rel: 1e-4, RelL2: 1e-5}); err != nil {
 		return nil, err
 	}
 	t, err := timeIt(reps, bwd)

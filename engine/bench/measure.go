@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"ern/compute"
-	"ern/compute/optest"
+	"ern/compute/approx"
 )
 
 // buffers allocates device buffers for one measurement, keeps the first error and releases them all at the end.
@@ -43,7 +43,7 @@ func (bs *buffers) release() {
 }
 
 // check downloads the first len(want) elements of b and compares them with the reference.
-func check(what string, b *compute.Buffer, want []float64, tol optest.Tol) error {
+func check(what string, b *compute.Buffer, want []float64, tol approx.Tol) error {
 	got, err := compute.Download[float32](b)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -51,7 +51,7 @@ func check(what string, b *compute.Buffer, want []float64, tol optest.Tol) error
 	if len(got) < len(want) {
 		return fmt.Errorf("%s: %d elements on the device, reference has %d", what, len(got), len(want))
 	}
-	if _, err := optest.Measure(got[:len(want)], want, tol); err != nil {
+	if _, err := approx.Measure(got[:len(want)], want, tol); err != nil {
 		return fmt.Errorf("%s: GPU result disagrees with the reference before timing: %w", what, err)
 	}
 	return nil

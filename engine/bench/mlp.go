@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 
 	"ern/compute"
-	"ern/compute/optest"
+	"ern/compute/approx"
 	"ern/engine/nn"
 )
 
@@ -32,7 +32,7 @@ func mlpBatch(d *compute.Device) int {
 // mlpCheckRows is how many rows, spread over the batch, are checked against the reference.
 const mlpCheckRows = 64
 
-func to64(v []float32) []float64 { return optest.To64(v) }
+func to64(v []float32) []float64 { return approx.To64(v) }
 
 // MLP measures one network with kernel variant v (nn.VariantAuto: the device's pick) on n samples: inference
 // forward, and training forward + backward (input and parameter gradients), best of reps. Before timing it
@@ -52,7 +52,7 @@ func MLP(d *compute.Device, net Net, v nn.Variant, n, reps int) ([]Result, error
 	rng := rand.New(rand.NewPCG(1, 2))
 	p := make([]float32, cfg.NumParams())
 	nn.InitMLP(cfg, p, rng)
-	r := optest.NewRand(3)
+	r := approx.NewRand(3)
 	x, dy := r.Uniform32(n*cfg.In(), -1, 1), r.Uniform32(n*cfg.Out(), -1, 1)
 	var bs buffers
 	defer bs.release()
@@ -96,10 +96,10 @@ func MLP(d *compute.Device, net Net, v nn.Variant, n, reps int) ([]Result, error
 	}
 	wantY, saved := nn.MLPForwardRef(cfg, to64(p), xs, rows)
 	wantDX, _ := nn.MLPBackwardRef(cfg, to64(p), xs, saved, dys, rows)
-	if _, err := optest.Measure(gotY, wantY, optest.Tol{Abs: 1e-5, Rel: 1e-4, RelL2: 1e-5, MinCosine: 0.999999}); err != nil {
+	if _, err := approx.Measure(gotY, wantY, approx.Tol{Abs: 1e-5, Rel: 1e-4, RelL2: 1e-5, MinCosine: 0.999999}); err != nil {
 		return nil, fmt.Errorf("%s forward: GPU disagrees with the reference before timing: %w", net.Name, err)
 	}
-	if _, err := optest.Measure(gotDX, wantDX, optest.Tol{Abs: 1e-4, Rel: 1e-3, Outliers: 0.002, RelL2: 1e-4, MinCosine: 0.99999}); err != nil {
+	if _, err := approx.Measure(gotDX, wantDX, approx.Tol{Abs: 1e-4, Rel: 1e-3, Outliers: 0.002, RelL2: 1e-4, MinCosine: 0.99999}); err != nil {
 		return nil, fmt.Errorf("%s input gradient: GPU disagrees with the reference before timing: %w", net.Name, err)
 	}
 	tf, err := timeIt(reps, infer)
@@ -137,7 +137,7 @@ func MLPGoRef(net Net, n int) ([]Result, error) {
 	cfg := net.Cfg
 	p := make([]float32, cfg.NumParams())
 	nn.InitMLP(cfg, p, rand.New(rand.NewPCG(1, 2)))
-	x := to64(optest.NewRand(3).Uniform32(n*cfg.In(), -1, 1))
+	x := to64(approx.NewRand(3).Uniform32(n*cfg.In(), -1, 1))
 	p64 := to64(p)
 	t, err := timeIt(1, func() error { nn.MLPForwardRef(cfg, p64, x, n); return nil })
 	if err != nil {
@@ -168,7 +168,7 @@ func AdamW(d *compute.Device, n, reps int) ([]Result, error) {
 		return nil, err
 	}
 	defer opt.Release()
-	r := optest.NewRand(4)
+	r := approx.NewRand(4)
 	p0, g := r.Uniform32(n, -1, 1), r.Normal32(n, 0.01)
 	var bs buffers
 	defer bs.release()
@@ -191,7 +191,7 @@ func AdamW(d *compute.Device, n, reps int) ([]Result, error) {
 	for _, gr := range groups {
 		o, c := gr.Segments[0].Off, min(1000, gr.Segments[0].Count)
 		nn.AdamWStepRef(ref, g64, mom, vel, o, c, gr.LR, gr.WeightDecay, nn.ERNeRFAdamW, 1)
-		if _, err := optest.Measure(got[o:o+c], ref[o:o+c], optest.Tol{Abs: 1e-6, Rel: 1e-5}); err != nil {
+		if _, err := approx.Measure(got[o:o+c], ref[o:o+c], approx.Tol{Abs: 1e-6, Rel: 1e-5}); err != nil {
 			return nil, fmt.Errorf("AdamW %s: GPU disagrees with the reference before timing: %w", gr.Name, err)
 		}
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"ern/compute"
-	"ern/compute/optest"
+	"ern/compute/approx"
 	"ern/engine/render"
 )
 
@@ -71,7 +71,7 @@ func download32(b *compute.Buffer, n int) ([]float64, error) {
 	if len(v) < n {
 		return nil, fmt.Errorf("bench: buffer of %d floats, need %d", len(v), n)
 	}
-	return optest.To64(v[:n]), nil
+	return approx.To64(v[:n]), nil
 }
 
 func downloadU32(b *compute.Buffer, n int) ([]uint32, error) {
@@ -148,7 +148,7 @@ func RenderTrain(d *compute.Device, side int, backward bool, reps int) ([]Result
 	}
 	tThresh := s.r.Config().TThresh
 	want := render.CompositeTrainRef(sd, tb.Spec, tThresh)
-	if err := check("training composite", tb.Image, want.Image, optest.Tol{Abs: 1e-5, Rel: 1e-4}); err != nil {
+	if err := check("training composite", tb.Image, want.Image, approx.Tol{Abs: 1e-5, Rel: 1e-4}); err != nil {
 		return nil, err
 	}
 	if backward {
@@ -160,7 +160,7 @@ func RenderTrain(d *compute.Device, side int, backward bool, reps int) ([]Result
 			return v
 		}
 		g := render.CompositeTrainBackwardRef(sd, tb.Spec, tThresh, want, ones(3*n), ones(n), make([]float64, tb.Spec.N*n))
-		tol := optest.Tol{Abs: 1e-5, Rel: 1e-3, Outliers: 0.002, RelL2: 1e-4, MinCosine: 0.99999}
+		tol := approx.Tol{Abs: 1e-5, Rel: 1e-3, Outliers: 0.002, RelL2: 1e-4, MinCosine: 0.99999}
 		if err := check("composite backward dσ", tb.DSigma, g.Sigma, tol); err != nil {
 			return nil, err
 		}
@@ -237,7 +237,7 @@ func RenderInfer(d *compute.Device, side, reps int) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := check("inference vs training weights sum", fr.WS, ws, optest.Tol{Abs: 2e-4, Rel: 1e-4, Outliers: 0.01}); err != nil {
+	if err := check("inference vs training weights sum", fr.WS, ws, approx.Tol{Abs: 2e-4, Rel: 1e-4, Outliers: 0.01}); err != nil {
 		return nil, err
 	}
 	counter, err := downloadU32(tb.Counter, 1)

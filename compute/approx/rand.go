@@ -1,4 +1,4 @@
-package optest
+package approx
 
 import "math/rand/v2"
 
