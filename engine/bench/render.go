@@ -39,7 +39,7 @@ func newScene(d *compute.Device, side int) (*scene, error) {
 		r.Release()
 		return nil, err
 	}
-	s := &scene{d: d, r: r, f: f, cam: frontCamera(side, 2*float64(side), 2.8, 0.1)}
+	s := &scene{d: d, r: r, f: f, cam: render.FrontCamera(side, side, 2*float64(side), 2.8, 0.1)}
 	if err := r.UpdateGrid(f, 1); err != nil {
 		s.release()
 		return nil, err
@@ -50,17 +50,6 @@ func newScene(d *compute.Device, side int) (*scene, error) {
 func (s *scene) release() {
 	s.f.Release()
 	s.r.Release()
-}
-
-// frontCamera looks at the origin from dist along −y rotated by yaw about x (the render tests' camera).
-func frontCamera(side int, focal, dist, yaw float64) render.Camera {
-	c, sn := math.Cos(yaw), math.Sin(yaw)
-	xc, yc, zc := [3]float64{0, -sn, c}, [3]float64{-1, 0, 0}, [3]float64{0, -c, -sn}
-	cam := render.Camera{FX: focal, FY: focal, CX: float64(side) / 2, CY: float64(side) / 2, W: side, H: side}
-	for k := range 3 {
-		cam.Pose[k] = [4]float64{xc[k], yc[k], zc[k], -zc[k] * dist}
-	}
-	return cam
 }
 
 func download32(b *compute.Buffer, n int) ([]float64, error) {

@@ -188,3 +188,19 @@ func RaysRef(c Camera, s RaySet, b Box, minNear float64) Rays {
 	}
 	return out
 }
+
+// FrontCamera looks at the origin from renderer +y (the depth axis) at distance dist, in OpenCV axes: x_cam = world
+// z, y_cam = −world x (image down = world down), z_cam = −world y; yaw rotates it about world x (up). Principal
+// point at the image centre. Used by tests, benchmarks and previews.
+func FrontCamera(w, h int, focal, dist, yaw float64) Camera {
+	c, s := math.Cos(yaw), math.Sin(yaw)
+	// Columns of R: camera axes in world coordinates, rotated by yaw about x.
+	xc := [3]float64{0, -s, c}
+	yc := [3]float64{-1, 0, 0}
+	zc := [3]float64{0, -c, -s}
+	cam := Camera{FX: focal, FY: focal, CX: float64(w) / 2, CY: float64(h) / 2, W: w, H: h}
+	for k := range 3 {
+		cam.Pose[k] = [4]float64{xc[k], yc[k], zc[k], -zc[k] * dist}
+	}
+	return cam
+}

@@ -1,27 +1,11 @@
 package render
 
 import (
-	"math"
 	"testing"
 
 	"ern/compute"
 	"ern/compute/optest"
 )
-
-// frontCamera looks at the origin from renderer +y (the depth axis) at distance dist: OpenCV axes x_cam = world z,
-// y_cam = −world x (image down = world down), z_cam = −world y. yaw rotates it about world x (up).
-func frontCamera(w, h int, focal, dist, yaw float64) Camera {
-	c, s := math.Cos(yaw), math.Sin(yaw)
-	// Columns of R: camera axes in world coordinates, rotated by yaw about x.
-	xc := [3]float64{0, -s, c}
-	yc := [3]float64{-1, 0, 0}
-	zc := [3]float64{0, -c, -s}
-	cam := Camera{FX: focal, FY: focal, CX: float64(w) / 2, CY: float64(h) / 2, W: w, H: h}
-	for k := range 3 {
-		cam.Pose[k] = [4]float64{xc[k], yc[k], zc[k], -zc[k] * dist}
-	}
-	return cam
-}
 
 func newRenderer(t *testing.T, d *compute.Device, cfg Config) *Renderer {
 	t.Helper()
@@ -79,7 +63,7 @@ func TestPushLayouts(t *testing.T) {
 func TestRaysGPU(t *testing.T) {
 	d := optest.Device(t)
 	r := newRenderer(t, d, DefaultConfig())
-	cam := frontCamera(48, 40, 50, 3, 0.3)
+	cam := FrontCamera(48, 40, 50, 3, 0.3)
 	for _, s := range []RaySet{
 		FullImage(cam),
 		{Kind: SetRect, X0: 5, Y0: 7, W: 13, H: 9},

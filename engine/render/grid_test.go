@@ -71,7 +71,7 @@ func TestOccupancyUpdateGPU(t *testing.T) {
 func TestMarkUntrainedGPU(t *testing.T) {
 	d := optest.Device(t)
 	r := newRenderer(t, d, DefaultConfig())
-	cams := []Camera{frontCamera(64, 64, 200, 2.5, 0), frontCamera(64, 64, 200, 2.5, 0.4)}
+	cams := []Camera{FrontCamera(64, 64, 200, 2.5, 0), FrontCamera(64, 64, 200, 2.5, 0.4)}
 	if err := r.MarkUntrained(cams); err != nil {
 		t.Fatal(err)
 	}

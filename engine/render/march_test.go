@@ -43,7 +43,7 @@ func TestMarchTrainGPU(t *testing.T) {
 	if err := compute.Upload(r.Bits, []uint32(bits)); err != nil {
 		t.Fatal(err)
 	}
-	cam := frontCamera(32, 32, 40, 2.5, 0.2)
+	cam := FrontCamera(32, 32, 40, 2.5, 0.2)
 	tb, err := r.NewTrainBatch(cam.W*cam.H, ExtraSpec{})
 	if err != nil {
 		t.Fatal(err)

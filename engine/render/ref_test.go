@@ -154,7 +154,7 @@ func TestCameraRayConvention(t *testing.T) {
 			t.Fatalf("ray of pixel (2, 5): o %v d %v, want o (0.5, -2, 3), d %v", o, d, [3]float64{dc[0] / n, dc[1] / n, dc[2] / n})
 		}
 	}
-	front := frontCamera(32, 32, 40, 2.5, 0)
+	front := FrontCamera(32, 32, 40, 2.5, 0)
 	_, top := front.Ray(16)                           // top row, centre column
 	_, bottom := front.Ray(31*32 + 16)                // bottom row
 	if !(top[0] > 0 && bottom[0] < 0 && top[1] < 0) { // renderer x is up; the camera looks down −y

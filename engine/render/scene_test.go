@@ -73,7 +73,7 @@ func checkClosedForm(t *testing.T, f *AnalyticField, rays Rays, c Composite, dt 
 // training march and the composite, and checks every pixel against the closed-form integral.
 func TestSphereClosedForm(t *testing.T) {
 	d := optest.Device(t)
-	cam := frontCamera(32, 32, 110, 2.2, 0.1)
+	cam := FrontCamera(32, 32, 110, 2.2, 0.1)
 	for _, tc := range []struct {
 		name string
 		f    *AnalyticField
@@ -101,7 +101,7 @@ func TestCullingKeepsImage(t *testing.T) {
 	d := optest.Device(t)
 	cfg := DefaultConfig()
 	cfg.MaxSteps = 160
-	cam := frontCamera(24, 24, 36, 2.2, -0.2)
+	cam := FrontCamera(24, 24, 36, 2.2, -0.2)
 	f := initField(t, d, &AnalyticField{Sigma0: 8, Outer: [3]float64{0.3, 0.25, 0.2}, Inner: [3]float64{1, 1, 1},
 		RGB: [3]float64{0.2, 0.4, 0.9}, DirK: 0.3, Spec: ExtraSpec{N: 3, Unweighted: 2}})
 	full := newRenderer(t, d, cfg)
@@ -144,7 +144,7 @@ func TestInferMatchesTrain(t *testing.T) {
 	if err := r.UpdateGrid(f, 3); err != nil {
 		t.Fatal(err)
 	}
-	cam := frontCamera(32, 32, 30, 2.8, 0.15)
+	cam := FrontCamera(32, 32, 30, 2.8, 0.15)
 	rays, train := renderTrain(t, r, f, cam, false)
 
 	fr, err := r.NewFrame(cam.W*cam.H, f.Extras())
@@ -193,7 +193,7 @@ func TestBatchSplitInvariance(t *testing.T) {
 	if err := r.UpdateGrid(f, 9); err != nil {
 		t.Fatal(err)
 	}
-	cam := frontCamera(24, 24, 24, 2.8, -0.1)
+	cam := FrontCamera(24, 24, 24, 2.8, -0.1)
 	_, whole := renderTrain(t, r, f, cam, false)
 	n := cam.W * cam.H
 	var parts [2][]uint32
