@@ -1,0 +1,237 @@
+package model
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"ern/engine/audio"
+	"ern/engine/encoding"
+	"ern/engine/nn"
+	"ern/engine/render"
+)
+
+// HeadConfig is ER-NeRF's head network (spec §5) with its defaults: a tri-plane grid, AudioNet + AudioAttNet over
+// an 8-frame window, the audio-channel and eye attention nets, sigma_net, color_net, the uncertainty head and the
+// per-frame individual codes. Hidden widths are configurable so that small presets can shrink them; every default
+// equals ER-NeRF's.
+type HeadConfig struct {
+	Plane encoding.GridConfig   `json:"plane"` // one of the three 2D planes (xy, yz, xz)
+	Audio nn.AudioEncoderConfig `json:"audio"` // in_dim follows the features, window 16 (2 for HuBERT), frames 8
+	// Features names the audio features the model was trained on: deepspeech (29), esperanto (44), hubert (1024),
+	// wav2vec (32) or ern (ern's built-in features); AudioFeatureDim maps a name to its width.
+	Features     string `json:"features"`
+	Att          int    `json:"att"`            // attention window mode: 2 bidirectional (k−4…k+3), 1 left, 0 off
+	GeoDim       int    `json:"geo_dim"`        // geometry features out of sigma_net (64)
+	SigmaHidden  int    `json:"sigma_hidden"`   // sigma_net hidden width (64)
+	SigmaLayers  int    `json:"sigma_layers"`   // sigma_net Linear layers (3)
+	ColorHidden  int    `json:"color_hidden"`   // color_net hidden width (64)
+	UncHidden    int    `json:"unc_hidden"`     // unc_net hidden width (32)
+	AudAttHidden int    `json:"aud_att_hidden"` // aud_ch_att_net hidden width (64)
+	EyeAttHidden int    `json:"eye_att_hidden"` // eye_att_net hidden width (16)
+	IndDim       int    `json:"ind_dim"`        // individual code width (4)
+	IndNum       int    `json:"ind_num"`        // individual codes (10000); must exceed the training frames
+}
+
+// TrainConfig holds the optimisation settings the model needs to build its optimiser (spec §0, §11).
+type TrainConfig struct {
+	LR      float64 `json:"lr"`       // grids (1e−2)
+	LRNet   float64 `json:"lr_net"`   // MLPs, codes, audio net (1e−3)
+	NumRays int     `json:"num_rays"` // rays per step (65536)
+	Iters   int     `json:"iters"`    // steps of the head stage (100000)
+}
+
+// Config is ern's whole model configuration, stored inside every model file.
+type Config struct {
+	Preset string        `json:"preset,omitempty"`
+	Head   HeadConfig    `json:"head"`
+	Render render.Config `json:"render"`
+	Train  TrainConfig   `json:"train"`
+}
+
+// DefaultConfig is ER-NeRF's configuration (the `ernerf` preset): DeepSpeech features, att 2, exp_eye, ind_dim 4.
+func DefaultConfig() Config {
+	return Config{
+		Preset: "ernerf",
+		Head: HeadConfig{Plane: encoding.HeadPlaneConfig(), Audio: nn.AudioEncoderConfig{InDim: 29, Window: 16, Frames: 8},
+			Features: "deepspeech", Att: 2, GeoDim: 64, SigmaHidden: 64, SigmaLayers: 3, ColorHidden: 64, UncHidden: 32,
+			AudAttHidden: 64, EyeAttHidden: 16, IndDim: 4, IndNum: 10000},
+		Render: render.DefaultConfig(),
+		Train:  TrainConfig{LR: 1e-2, LRNet: 1e-3, NumRays: 4096 * 16, Iters: 100000},
+	}
+}
+
+//go:embed presets/*.json
+var presetFS embed.FS
+
+// Presets lists the embedded preset names.
+func Presets() []string {
+	ents, _ := presetFS.ReadDir("presets")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Preset returns the named preset: ER-NeRF's defaults overlaid with the preset's JSON.
+func Preset(name string) (Config, error) {
+	b, err := presetFS.ReadFile("presets/" + name + ".json")
+	if err != nil {
+		return Config{}, fmt.Errorf("model: unknown preset %q (have %s)", name, strings.Join(Presets(), ", "))
+	}
+	c := DefaultConfig()
+	if err := overlay(&c, b); err != nil {
+		return Config{}, fmt.Errorf("model: preset %s: %w", name, err)
+	}
+	c.Preset = name
+	return c, c.resolve()
+}
+
+// LoadConfig resolves preset → user JSON file (may be empty: none); flags are applied by the caller afterwards.
+func LoadConfig(preset, file string) (Config, error) {
+	c, err := Preset(preset)
+	if err != nil {
+		return Config{}, err
+	}
+	if file == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return Config{}, fmt.Errorf("model: config: %w", err)
+	}
+	if err := overlay(&c, b); err != nil {
+		return Config{}, fmt.Errorf("model: config %s: %w", file, err)
+	}
+	return c, c.resolve()
+}
+
+// overlay decodes JSON over c, rejecting unknown fields (a misspelt key must not be silently ignored).
+func overlay(c *Config, b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return err
+	}
+	return nil
+}
+
+// resolve derives the AudioNet input from the feature kind, then validates.
+func (c *Config) resolve() error {
+	if err := c.Head.SetFeatures(c.Head.Features); err != nil {
+		return err
+	}
+	return c.Validate()
+}
+
+// AudioFeatureDim is the channel width of a feature kind (spec §4) and its window length.
+func AudioFeatureDim(kind string) (dim, window int, err error) {
+	switch {
+	case kind == "deepspeech" || kind == "ds":
+		return 29, 16, nil
+	case strings.Contains(kind, "esperanto") || kind == "eo":
+		return 44, 16, nil
+	case strings.Contains(kind, "hubert") || kind == "hu":
+		return 1024, 2, nil
+	case kind == "wav2vec":
+		return 32, 16, nil
+	case kind == "ern":
+		return audio.BuiltInDim, audio.Window, nil
+	}
+	return 0, 0, fmt.Errorf("model: unknown audio features %q (deepspeech, esperanto, hubert, wav2vec, ern)", kind)
+}
+
+// SetFeatures sets the audio features and the AudioNet input width and window they imply.
+func (h *HeadConfig) SetFeatures(kind string) error {
+	d, w, err := AudioFeatureDim(kind)
+	if err != nil {
+		return err
+	}
+	h.Features, h.Audio.InDim, h.Audio.Window = kind, d, w
+	return nil
+}
+
+// EncDim is the tri-plane encoding width: 3 planes × levels × features.
+func (h HeadConfig) EncDim() int { return 3 * h.Plane.OutDim() }
+
+// The head's MLPs (spec §5.4–5.8), bias-free, ReLU between layers.
+func (h HeadConfig) SigmaNet() nn.MLPConfig {
+	w := []int{h.EncDim() + nn.AudioCodeDim + 1}
+	for range h.SigmaLayers - 1 {
+		w = append(w, h.SigmaHidden)
+	}
+	w = append(w, 1+h.GeoDim)
+	return nn.MLPConfig{Widths: w, Hidden: nn.ActReLU, Output: nn.ActExp, OutputCols: 1}
+}
+
+func (h HeadConfig) ColorNet() nn.MLPConfig {
+	return nn.MLPConfig{Widths: []int{SHDim + h.GeoDim + h.IndDim, h.ColorHidden, 3}, Hidden: nn.ActReLU, Output: nn.ActSigmoidRGB}
+}
+
+func (h HeadConfig) UncNet() nn.MLPConfig {
+	return nn.MLPConfig{Widths: []int{h.EncDim(), h.UncHidden, 1}, Hidden: nn.ActReLU, Output: nn.ActSoftplus}
+}
+
+func (h HeadConfig) AudAttNet() nn.MLPConfig {
+	return nn.MLPConfig{Widths: []int{h.EncDim(), h.AudAttHidden, nn.AudioCodeDim}, Hidden: nn.ActReLU, Output: nn.ActNone}
+}
+
+func (h HeadConfig) EyeAttNet() nn.MLPConfig {
+	return nn.MLPConfig{Widths: []int{h.EncDim(), h.EyeAttHidden, 1}, Hidden: nn.ActReLU, Output: nn.ActSigmoid}
+}
+
+// SHDim is the view encoding width (SH degree 4).
+const SHDim = 16
+
+// AudioConfig is the audio encoder as the nn package runs it: frames 0 when att is off.
+func (h HeadConfig) AudioConfig() nn.AudioEncoderConfig {
+	a := h.Audio
+	if h.Att == 0 {
+		a.Frames = 0
+	}
+	return a
+}
+
+// Validate reports a configuration ern cannot build, naming the field.
+func (c Config) Validate() error {
+	h := c.Head
+	if _, err := h.Plane.Layout(); err != nil {
+		return fmt.Errorf("model: head.plane: %w", err)
+	}
+	if h.Plane.Dim != 2 {
+		return fmt.Errorf("model: head.plane.dim %d: the tri-plane needs 2D planes", h.Plane.Dim)
+	}
+	if err := h.AudioConfig().Validate(); err != nil {
+		return fmt.Errorf("model: head.audio: %w", err)
+	}
+	if _, _, err := AudioFeatureDim(h.Features); err != nil {
+		return err
+	}
+	if h.Att < 0 || h.Att > 2 {
+		return fmt.Errorf("model: head.att %d: 0, 1 or 2", h.Att)
+	}
+	if h.SigmaLayers < 2 || h.SigmaLayers > nn.MaxLayers {
+		return fmt.Errorf("model: head.sigma_layers %d outside 2..%d", h.SigmaLayers, nn.MaxLayers)
+	}
+	if h.IndNum < 1 || h.IndDim < 0 {
+		return fmt.Errorf("model: head.ind_num %d / ind_dim %d", h.IndNum, h.IndDim)
+	}
+	for _, m := range []nn.MLPConfig{h.SigmaNet(), h.ColorNet(), h.UncNet(), h.AudAttNet(), h.EyeAttNet()} {
+		if err := m.Validate(); err != nil {
+			return fmt.Errorf("model: head: %w", err)
+		}
+	}
+	if err := c.Render.Validate(); err != nil {
+		return fmt.Errorf("model: render: %w", err)
+	}
+	if c.Train.NumRays < 1 || !(c.Train.LR >= 0) || !(c.Train.LRNet >= 0) {
+		return fmt.Errorf("model: train: num_rays %d, lr %g, lr_net %g", c.Train.NumRays, c.Train.LR, c.Train.LRNet)
+	}
+	return nil
+}
