@@ -1,0 +1,289 @@
+package lpips
+
+import (
+	"errors"
+	"fmt"
+
+	"ern/compute"
+)
+
+// View is a strided batch of RGB images in a device buffer: channel c of pixel (y, x) of image b is the float32 at
+// Off + b·BS + y·YS + x·XS + c·CS. Rendered rays in row-major order are HWC.
+type View struct {
+	Buf                 *compute.Buffer
+	Off, BS, YS, XS, CS int
+}
+
+// HWC is the dense [B, h, w, 3] layout at off (ER-NeRF's ray order: patches of 32×32 rays, the lips box).
+func HWC(b *compute.Buffer, off, h, w int) View {
+	return View{Buf: b, Off: off, BS: h * w * 3, YS: w * 3, XS: 3, CS: 1}
+}
+
+// CHW is the dense [B, 3, h, w] layout at off.
+func CHW(b *compute.Buffer, off, h, w int) View {
+	return View{Buf: b, Off: off, BS: 3 * h * w, YS: w, XS: 1, CS: h * w}
+}
+
+// Net is LPIPS on one device: the kernels and the weights in one flat buffer.
+type Net struct {
+	d      *compute.Device
+	arch   Arch
+	params *compute.Buffer
+	off    [5]struct{ w, b, lin int }
+	k      struct {
+		prepFwd, prepBwd, convFwd, convBwd, poolFwd, poolBwd, headFwd, headBwd, sum *compute.Kernel
+	}
+}
+
+type prepFwdPush struct {
+	N, H, W, PadY, PadX, XOff, XBS, XYS, XXS, XCS, SOff uint32
+	A, B                                                float32
+}
+
+type prepBwdPush struct {
+	N, H, W, PadY, PadX, XOff, XBS, XYS, XXS, XCS, SOff uint32
+	A                                                   float32
+	Accum                                               uint32
+}
+
+type convFwdPush struct {
+	N, Cin, Cout, Hin, Win, Hout, Wout, K, Stride, Pad, WOff, BOff, XOff, YOff uint32
+}
+
+type convBwdPush struct {
+	N, Cin, Cout, Hin, Win, Hout, Wout, K, Stride, Pad, WOff, YOff, GOff, DXOff, Accum uint32
+}
+
+type poolFwdPush struct{ N, Hin, Win, Hout, Wout, XOff, YOff uint32 }
+
+type poolBwdPush struct{ N, Hin, Win, Hout, Wout, XOff, GOff, DXOff, Accum uint32 }
+
+type headFwdPush struct{ N, C, HW, Batch, FOff, LinOff, DOff uint32 }
+
+type headBwdPush struct{ N, C, HW, Batch, FOff, LinOff, LOff, GOff, Accum uint32 }
+
+type sumPush struct{ N, HW, DOff, LOff, Accum uint32 }
+
+// New validates the weights, uploads them and builds the kernels.
+func New(d *compute.Device, w *Weights) (*Net, error) {
+	if err := w.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Net{d: d, arch: w.Arch}
+	var flat []float32
+	for i := range w.Arch {
+		n.off[i].w = len(flat)
+		flat = append(flat, w.W[i]...)
+		n.off[i].b = len(flat)
+		flat = append(flat, w.B[i]...)
+		n.off[i].lin = len(flat)
+		flat = append(flat, w.Lin[i]...)
+	}
+	for _, k := range []struct {
+		p    **compute.Kernel
+		name string
+	}{{&n.k.prepFwd, "lpips_prep_fwd"}, {&n.k.prepBwd, "lpips_prep_bwd"}, {&n.k.convFwd, "lpips_conv_fwd"},
+		{&n.k.convBwd, "lpips_conv_bwd"}, {&n.k.poolFwd, "lpips_pool_fwd"}, {&n.k.poolBwd, "lpips_pool_bwd"},
+		{&n.k.headFwd, "lpips_head_fwd"}, {&n.k.headBwd, "lpips_head_bwd"}, {&n.k.sum, "lpips_sum_fwd"}} {
+		var err error
+		if *k.p, err = d.Kernel(k.name); err != nil {
+			return nil, fmt.Errorf("lpips: %w", err)
+		}
+	}
+	var err error
+	if n.params, err = compute.NewBufferFrom(d, flat); err != nil {
+		return nil, fmt.Errorf("lpips: weights: %w", err)
+	}
+	return n, nil
+}
+
+// Release frees the weights buffer.
+func (n *Net) Release() { n.params.Release() }
+
+// Arch returns the trunk's architecture.
+func (n *Net) Arch() Arch { return n.arch }
+
+// State holds one batch geometry's activations (saved for the backward) and gradients: B pairs of Image.
+type State struct {
+	batch   int
+	im      Image
+	ph, pw  int
+	in, out [5][2]int
+	s       *compute.Buffer    // [2B, 3, PH, PW] scaled trunk input: predictions then ground truths
+	pooled  [5]*compute.Buffer // [2B, Cin, in] pooled input of the layers with PoolBefore
+	y       [5]*compute.Buffer // [2B, Cout, out] taps
+	dist    *compute.Buffer    // per-pixel distances of every layer, [B, HW_k] at distOff[k]
+	distOff [5]int
+	dS      *compute.Buffer    // [B, 3, PH, PW]
+	gPool   [5]*compute.Buffer // [B, Cin, in] gradient of the pooled inputs
+	g       [5]*compute.Buffer // [B, Cout, out] gradient of the taps
+	bufs    []*compute.Buffer
+}
+
+// NewState allocates (zeroed) buffers for batch pairs of images described by im.
+func (n *Net) NewState(batch int, im Image) (*State, error) {
+	if batch < 1 {
+		return nil, fmt.Errorf("lpips: batch %d must be positive", batch)
+	}
+	if im.H < 1 || im.W < 1 || im.PadY < 0 || im.PadX < 0 {
+		return nil, fmt.Errorf("lpips: image %d×%d with padding %d, %d is invalid", im.H, im.W, im.PadY, im.PadX)
+	}
+	if im.A == 0 {
+		return nil, errors.New("lpips: Image.A is 0 (use A = 2, B = −1 for [0,1] images; A = 1 for [−1,1])")
+	}
+	s := &State{batch: batch, im: im}
+	s.ph, s.pw = im.Padded()
+	var err error
+	if s.in, s.out, err = n.arch.Sizes(s.ph, s.pw); err != nil {
+		return nil, err
+	}
+	alloc := func(floats int) *compute.Buffer {
+		if err != nil {
+			return nil
+		}
+		if uint64(4*floats) > n.d.Info().MaxStorageRange {
+			err = fmt.Errorf("lpips: a batch of %d pairs of %d×%d needs a %d MiB activation, beyond the device's %d MiB binding limit: use smaller batches",
+				batch, s.ph, s.pw, 4*floats>>20, n.d.Info().MaxStorageRange>>20)
+			return nil
+		}
+		var b *compute.Buffer
+		if b, err = compute.NewBufferFrom(n.d, make([]float32, floats)); err == nil {
+			s.bufs = append(s.bufs, b)
+		}
+		return b
+	}
+	s.s = alloc(2 * batch * 3 * s.ph * s.pw)
+	s.dS = alloc(batch * 3 * s.ph * s.pw)
+	nd := 0
+	for i, c := range n.arch {
+		hw := s.out[i][0] * s.out[i][1]
+		if c.PoolBefore {
+			s.pooled[i] = alloc(2 * batch * c.Cin * s.in[i][0] * s.in[i][1])
+			s.gPool[i] = alloc(batch * c.Cin * s.in[i][0] * s.in[i][1])
+		}
+		s.y[i] = alloc(2 * batch * c.Cout * hw)
+		s.g[i] = alloc(batch * c.Cout * hw)
+		s.distOff[i] = nd
+		nd += batch * hw
+	}
+	s.dist = alloc(nd)
+	if err != nil {
+		s.Release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Batch and Image return the geometry the state was made for.
+func (s *State) Batch() int   { return s.batch }
+func (s *State) Image() Image { return s.im }
+func (s *State) Release()     { releaseAll(s.bufs); s.bufs = nil }
+func releaseAll(bs []*compute.Buffer) {
+	for _, b := range bs {
+		b.Release()
+	}
+}
+
+func (n *Net) prep(r *compute.Recorder, s *State, img View, sOff int) {
+	p := prepFwdPush{N: uint32(s.batch * 3 * s.ph * s.pw), H: uint32(s.im.H), W: uint32(s.im.W), PadY: uint32(s.im.PadY),
+		PadX: uint32(s.im.PadX), XOff: uint32(img.Off), XBS: uint32(img.BS), XYS: uint32(img.YS), XXS: uint32(img.XS),
+		XCS: uint32(img.CS), SOff: uint32(sOff), A: float32(s.im.A), B: float32(s.im.B)}
+	r.Dispatch1D(n.k.prepFwd, int(p.N), &p, img.Buf, s.s)
+}
+
+func (n *Net) conv(r *compute.Recorder, i, images int, in [2]int, out [2]int, x, y *compute.Buffer) {
+	c := n.arch[i]
+	p := convFwdPush{N: uint32(images * c.Cout * out[0] * out[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
+		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
+		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), BOff: uint32(n.off[i].b)}
+	r.Dispatch1D(n.k.convFwd, int(p.N), &p, x, n.params, y)
+}
+
+func (n *Net) convBack(r *compute.Recorder, i, images int, in, out [2]int, y, g, dx *compute.Buffer, accum bool) {
+	c := n.arch[i]
+	p := convBwdPush{N: uint32(images * c.Cin * in[0] * in[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
+		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
+		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), Accum: b2u(accum)}
+	r.Dispatch1D(n.k.convBwd, int(p.N), &p, n.params, y, g, dx)
+}
+
+func (n *Net) pool(r *compute.Recorder, planes int, in, out [2]int, x, y *compute.Buffer) {
+	p := poolFwdPush{N: uint32(planes * out[0] * out[1]), Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1])}
+	r.Dispatch1D(n.k.poolFwd, int(p.N), &p, x, y)
+}
+
+func (n *Net) poolBack(r *compute.Recorder, planes int, in, out [2]int, x, g, dx *compute.Buffer, accum bool) {
+	p := poolBwdPush{N: uint32(planes * in[0] * in[1]), Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]),
+		Wout: uint32(out[1]), Accum: b2u(accum)}
+	r.Dispatch1D(n.k.poolBwd, int(p.N), &p, x, g, dx)
+}
+
+func (n *Net) head(r *compute.Recorder, i, batch, hw int, f, dist *compute.Buffer, dOff int) {
+	p := headFwdPush{N: uint32(batch * hw), C: uint32(n.arch[i].Cout), HW: uint32(hw), Batch: uint32(batch),
+		LinOff: uint32(n.off[i].lin), DOff: uint32(dOff)}
+	r.Dispatch1D(n.k.headFwd, int(p.N), &p, f, n.params, dist)
+}
+
+func (n *Net) headBack(r *compute.Recorder, i, batch, hw int, f, dL *compute.Buffer, lOff int, g *compute.Buffer, accum bool) {
+	p := headBwdPush{N: uint32(batch * hw), C: uint32(n.arch[i].Cout), HW: uint32(hw), Batch: uint32(batch),
+		LinOff: uint32(n.off[i].lin), LOff: uint32(lOff), Accum: b2u(accum)}
+	r.Dispatch1D(n.k.headBwd, int(p.N), &p, n.params, f, dL, g)
+}
+
+func (n *Net) sum(r *compute.Recorder, batch, hw int, dist *compute.Buffer, dOff int, out *compute.Buffer, lOff int, accum bool) {
+	p := sumPush{N: uint32(batch), HW: uint32(hw), DOff: uint32(dOff), LOff: uint32(lOff), Accum: b2u(accum)}
+	r.Dispatch1D(n.k.sum, batch, &p, dist, out)
+}
+
+// Forward records LPIPS of the B pairs (pred[b], gt[b]) described by s into out[outOff : outOff+B] (float32), and
+// saves in s what Backward needs.
+func (n *Net) Forward(r *compute.Recorder, s *State, pred, gt View, out *compute.Buffer, outOff int) {
+	B := s.batch
+	n.prep(r, s, pred, 0)
+	n.prep(r, s, gt, B*3*s.ph*s.pw)
+	x, hw := s.s, [2]int{s.ph, s.pw}
+	for i, c := range n.arch {
+		if c.PoolBefore {
+			n.pool(r, 2*B*c.Cin, hw, s.in[i], x, s.pooled[i])
+			x = s.pooled[i]
+		}
+		n.conv(r, i, 2*B, s.in[i], s.out[i], x, s.y[i])
+		x, hw = s.y[i], s.out[i]
+		npix := hw[0] * hw[1]
+		n.head(r, i, B, npix, s.y[i], s.dist, s.distOff[i])
+		n.sum(r, B, npix, s.dist, s.distOff[i], out, outOff, i > 0)
+	}
+}
+
+// Backward records dPred: the gradient of Σ_b dL[dOff+b]·LPIPS_b with respect to the predictions Forward read,
+// written into dPred's view (added to it when accum). Forward must have been recorded with s before, and s not
+// reused since. The ground truths get no gradient.
+func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff int, dPred View, accum bool) {
+	B := s.batch
+	for i := range n.arch {
+		n.headBack(r, i, B, s.out[i][0]*s.out[i][1], s.y[i], dL, dOff, s.g[i], false)
+	}
+	for i := 4; i >= 0; i-- {
+		c := n.arch[i]
+		switch {
+		case i == 0:
+			n.convBack(r, i, B, s.in[i], s.out[i], s.y[i], s.g[i], s.dS, false)
+		case c.PoolBefore:
+			n.convBack(r, i, B, s.in[i], s.out[i], s.y[i], s.g[i], s.gPool[i], false)
+			n.poolBack(r, B*c.Cin, s.out[i-1], s.in[i], s.y[i-1], s.gPool[i], s.g[i-1], true)
+		default:
+			n.convBack(r, i, B, s.in[i], s.out[i], s.y[i], s.g[i], s.g[i-1], true)
+		}
+	}
+	p := prepBwdPush{N: uint32(B * s.im.H * s.im.W * 3), H: uint32(s.im.H), W: uint32(s.im.W), PadY: uint32(s.im.PadY),
+		PadX: uint32(s.im.PadX), XOff: uint32(dPred.Off), XBS: uint32(dPred.BS), XYS: uint32(dPred.YS),
+		XXS: uint32(dPred.XS), XCS: uint32(dPred.CS), A: float32(s.im.A), Accum: b2u(accum)}
+	r.Dispatch1D(n.k.prepBwd, int(p.N), &p, s.dS, dPred.Buf)
+}
+
+func b2u(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
+}

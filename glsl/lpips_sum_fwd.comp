@@ -1,0 +1,32 @@
+#version 450
+// lpips_sum_fwd: one LPIPS layer's spatial mean, added to each pair's total, one pair per lane (a fixed serial
+// order: deterministic).
+// Math: lpips[b] = (accum ? lpips[b] : 0) + (1/HW)·Σ_p dist[b,p].
+// Go reference: engine/lpips/lpips_ref.go HeadForwardRef (its mean) and ForwardRef (the sum over layers).
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+
+layout(local_size_x = 64) in;
+
+// inputs
+layout(std430, set = 0, binding = 0) readonly buffer D { float dist[]; }; // [B, HW] f32 at dOff
+// outputs
+layout(std430, set = 0, binding = 1) buffer L { float lpips[]; };         // [B] f32 at lOff
+
+layout(push_constant) uniform Push {
+	uint n;    // B
+	uint hw;
+	uint dOff;
+	uint lOff;
+	uint accum;
+} pc;
+
+void main() {
+	uint b = ern_gid();
+	if (b >= pc.n) return;
+	float acc = 0.0;
+	for (uint p = 0u; p < pc.hw; p++) acc += dist[pc.dOff + b * pc.hw + p];
+	acc /= float(pc.hw);
+	uint i = pc.lOff + b;
+	lpips[i] = pc.accum != 0u ? lpips[i] + acc : acc;
+}
