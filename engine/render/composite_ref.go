@@ -140,3 +140,37 @@ func CompositeBGRef(c Composite, near, far []float64, pix []uint32, bg Backgroun
 	}
 	return rgba, depth
 }
+
+// CompositeBGTrainRef is the reference of composite_bg_train_fwd (spec §9.3): the ray's final colour over its
+// pixel's background, pred = clamp(image + (1 − ws)·bg[pix], 0, 1), and its target gt[pix].
+func CompositeBGTrainRef(image, ws []float64, pix []uint32, bg, gt []float32) (pred, target []float64) {
+	n := len(ws)
+	pred, target = make([]float64, 3*n), make([]float64, 3*n)
+	for i := range n {
+		p := 3 * int(pix[i])
+		for c := range 3 {
+			pred[3*i+c] = min(max(image[3*i+c]+(1-ws[i])*float64(bg[p+c]), 0), 1)
+			target[3*i+c] = float64(gt[p+c])
+		}
+	}
+	return pred, target
+}
+
+// CompositeBGTrainBackwardRef is the reference of composite_bg_train_bwd: with x = image + (1 − ws)·bg and torch's
+// clamp gradient g = dPred·[0 ≤ x ≤ 1], dImage = g and dWS = −Σ_c g_c·bg_c.
+func CompositeBGTrainBackwardRef(image, ws []float64, pix []uint32, bg []float32, dPred []float64) (dImage, dWS []float64) {
+	n := len(ws)
+	dImage, dWS = make([]float64, 3*n), make([]float64, n)
+	for i := range n {
+		p := 3 * int(pix[i])
+		for c := range 3 {
+			b := float64(bg[p+c])
+			x := image[3*i+c] + (1-ws[i])*b
+			if x >= 0 && x <= 1 {
+				dImage[3*i+c] = dPred[3*i+c]
+				dWS[i] -= dPred[3*i+c] * b
+			}
+		}
+	}
+	return dImage, dWS
+}

@@ -65,3 +65,65 @@ func TestCompositeTrainGPU(t *testing.T) {
 		}
 	}
 }
+
+// TestCompositeBGTrain checks the training background composite's reference gradient by finite differences (away
+// from the clamp's kinks) and the GPU forward and backward against the reference, with a third of the pixels
+// pushed past the clamp.
+func TestCompositeBGTrain(t *testing.T) {
+	rng := optest.NewRand(21)
+	const n, hw = 500, 64
+	image := optest.To64(rng.Uniform32(3*n, 0, 0.9))
+	ws := optest.To64(rng.Uniform32(n, 0, 1))
+	for i := 0; i < 3*n; i += 3 {
+		if rng.IntN(3) == 0 {
+			image[i] += 0.8 // clamped above 1
+		}
+	}
+	pix := make([]uint32, n)
+	for i := range pix {
+		pix[i] = uint32(rng.IntN(hw))
+	}
+	bg, gt := rng.Uniform32(3*hw, 0, 1), rng.Uniform32(3*hw, 0, 1)
+	dPred := optest.To64(rng.Normal32(3*n, 1))
+	dImage, dWS := CompositeBGTrainBackwardRef(image, ws, pix, bg, dPred)
+	pred := func(im, w []float64) []float64 { p, _ := CompositeBGTrainRef(im, w, pix, bg, gt); return p }
+	// finite differences on rays whose colours stay inside (0, 1) under the step
+	var inside []int
+	want, _ := CompositeBGTrainRef(image, ws, pix, bg, gt)
+	for i := range n {
+		ok := true
+		for c := range 3 {
+			ok = ok && want[3*i+c] > 0.01 && want[3*i+c] < 0.99
+		}
+		if ok {
+			inside = append(inside, i)
+		}
+	}
+	var idx, idxW []int
+	for _, i := range inside[:20] {
+		idx = append(idx, 3*i, 3*i+1, 3*i+2)
+		idxW = append(idxW, i)
+	}
+	optest.GradCheck(t, "dImage", func(v []float64) []float64 { return pred(v, ws) }, image, dPred, dImage, idx, 1e-5, optest.Tol{Abs: 1e-7, Rel: 1e-5})
+	optest.GradCheck(t, "dWS", func(v []float64) []float64 { return pred(image, v) }, ws, dPred, dWS, idxW, 1e-5, optest.Tol{Abs: 1e-7, Rel: 1e-5})
+
+	d := optest.Device(t)
+	r := newRenderer(t, d, DefaultConfig())
+	tb := &TrainBatch{N: n, Rays: &RayBuffers{N: n, Pix: optest.Buffer(t, d, pix)},
+		Image: optest.Buffer(t, d, optest.To32(image)), WS: optest.Buffer(t, d, optest.To32(ws))}
+	gp, gtg := optest.NewGuardedZeros(t, d, 3*n), optest.NewGuardedZeros(t, d, 3*n)
+	gi, gw := optest.NewGuardedZeros(t, d, 3*n), optest.NewGuardedZeros(t, d, n)
+	tb.DImage, tb.DWS = gi.View, gw.View
+	bgb, gtb := optest.Buffer(t, d, bg), optest.Buffer(t, d, gt)
+	rec := d.Record()
+	defer rec.Release()
+	r.RecordBackground(rec, tb, bgb, gtb, gp.View, gtg.View)
+	r.RecordBackgroundBackward(rec, tb, bgb, optest.Buffer(t, d, optest.To32(dPred)))
+	optest.Submit(t, rec)
+	wantPred, wantTgt := CompositeBGTrainRef(image, ws, pix, bg, gt)
+	tol := optest.Tol{Abs: 1e-6, Rel: 1e-5}
+	optest.Compare(t, "pred", gp.Download(t), wantPred, tol)
+	optest.Compare(t, "target", gtg.Download(t), wantTgt, optest.Tol{})
+	optest.Compare(t, "dImage", gi.Download(t), dImage, tol)
+	optest.Compare(t, "dWS", gw.Download(t), dWS, tol)
+}

@@ -28,6 +28,7 @@ type Renderer struct {
 type kernels struct {
 	rays, untrained, points, dilate, ema, mean, bits *compute.Kernel
 	march, fwd, bwd, marchInfer, compInfer, bg       *compute.Kernel
+	bgTrain, bgTrainBwd                              *compute.Kernel
 	torsoPoints, torsoUpdate, torsoQuery             *compute.Kernel
 }
 
@@ -50,7 +51,8 @@ func New(d *compute.Device, cfg Config) (*Renderer, error) {
 		"march_train": &r.k.march, "composite_train_fwd": &r.k.fwd, "composite_train_bwd": &r.k.bwd,
 		"march_infer": &r.k.marchInfer, "composite_infer": &r.k.compInfer, "composite_bg": &r.k.bg,
 		"torsoocc_points": &r.k.torsoPoints, "torsoocc_update": &r.k.torsoUpdate,
-		"torsoocc_query": &r.k.torsoQuery,
+		"torsoocc_query": &r.k.torsoQuery, "composite_bg_train_fwd": &r.k.bgTrain,
+		"composite_bg_train_bwd": &r.k.bgTrainBwd,
 	}
 	for name, dst := range names {
 		k, err := d.Kernel(name)

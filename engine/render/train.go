@@ -115,3 +115,18 @@ func (r *Renderer) RecordBackward(rec *compute.Recorder, t *TrainBatch) {
 	rec.Dispatch1D(r.k.bwd, t.N, r.compositePush(t), t.Sigma, t.RGB, t.Extra, t.Deltas, t.RayIndex, t.Image, t.WS,
 		t.ExtraSum, t.DImage, t.DWS, t.DExtraSum, t.DSigma, t.DRGB, t.DExtra)
 }
+
+type bgTrainPush struct{ N uint32 }
+
+// RecordBackground appends composite_bg_train_fwd (spec §9.3): pred [N, 3] = the batch's rays over bg [H·W, 3]
+// gathered at each ray's pixel (clamped to [0, 1]), and target [N, 3] = gt gathered the same way. bg and gt are
+// images of the camera the rays came from.
+func (r *Renderer) RecordBackground(rec *compute.Recorder, t *TrainBatch, bg, gt, pred, target *compute.Buffer) {
+	rec.Dispatch1D(r.k.bgTrain, t.N, &bgTrainPush{uint32(t.N)}, t.Image, t.WS, t.Rays.Pix, bg, gt, pred, target)
+}
+
+// RecordBackgroundBackward appends composite_bg_train_bwd: from dPred [N, 3] it writes the batch's DImage and DWS
+// (the composite backward's upstream gradients).
+func (r *Renderer) RecordBackgroundBackward(rec *compute.Recorder, t *TrainBatch, bg, dPred *compute.Buffer) {
+	rec.Dispatch1D(r.k.bgTrainBwd, t.N, &bgTrainPush{uint32(t.N)}, t.Image, t.WS, t.Rays.Pix, bg, dPred, t.DImage, t.DWS)
+}

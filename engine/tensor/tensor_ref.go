@@ -44,3 +44,14 @@ func SumBackwardRef(n int, scale, dOut float64) []float64 {
 	}
 	return dX
 }
+
+// ColSumRef returns Σ_b x[b·stride + off + k] for k < K over rows rows.
+func ColSumRef(x []float64, off, stride, rows, K int) []float64 {
+	out := make([]float64, K)
+	for b := range rows {
+		for k := range K {
+			out[k] += x[b*stride+off+k]
+		}
+	}
+	return out
+}

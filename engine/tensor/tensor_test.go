@@ -9,7 +9,8 @@ import (
 )
 
 func TestPushLayouts(t *testing.T) {
-	for name, v := range map[string]any{"fill_fwd": tensor.FillPush{}, "axpby_fwd": tensor.AxpbyPush{}, "sum_reduce": tensor.SumPush{}} {
+	for name, v := range map[string]any{"fill_fwd": tensor.FillPush{}, "axpby_fwd": tensor.AxpbyPush{}, "sum_reduce": tensor.SumPush{},
+		"colsum_fwd": tensor.ColSumPush{}} {
 		if err := compute.CheckPush(name, v); err != nil {
 			t.Error(err)
 		}
@@ -78,5 +79,30 @@ func TestSum(t *testing.T) {
 		}
 		want := tensor.SumRef(optest.To64(x), 1/float64(n))
 		optest.Compare(t, "mean", runs[:1], []float64{want}, optest.Tol{Abs: 1e-6})
+	}
+}
+
+// TestColSum covers row counts around the chunking, an offset inside a strided row, and accumulation into dst.
+func TestColSum(t *testing.T) {
+	d, k := kernels(t)
+	rng := optest.NewRand(9)
+	for _, rows := range []int{1, 63, 64, 1000, 70001} {
+		const stride, off, K = 7, 2, 4
+		x := rng.Uniform32(rows*stride, -1, 1)
+		xb := optest.Buffer(t, d, x)
+		dst := optest.NewGuarded(t, d, []float32{0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0})
+		scratch := optest.Zeros(t, d, tensor.ColSumScratch(K))
+		r := d.Record()
+		if err := k.ColSum(r, xb, off, stride, rows, K, scratch, dst.View, 3); err != nil {
+			t.Fatal(err)
+		}
+		optest.Submit(t, r)
+		r.Release()
+		want := make([]float64, 10)
+		want[0] = 0.5
+		for i, v := range tensor.ColSumRef(optest.To64(x), off, stride, rows, K) {
+			want[3+i] = v
+		}
+		optest.Compare(t, "colsum", dst.Download(t), want, optest.Tol{Abs: 1e-6 * float64(rows), Rel: 1e-6})
 	}
 }
