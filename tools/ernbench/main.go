@@ -8,6 +8,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 
 	"ern/compute"
 	"ern/engine/bench"
+	"ern/tools/internal/cli"
 )
 
 // sections in the order they run.
@@ -31,10 +33,24 @@ var sections = []struct {
 }
 
 func main() {
-	jsonPath := flag.String("json", "", "also write the results as JSON to this file")
-	only := flag.String("only", "smoke,grid,mlp,render", "comma-separated sections to run")
-	flag.Parse()
-	if err := run(*jsonPath, *only); err != nil {
+	fs := flag.NewFlagSet("ernbench", flag.ContinueOnError)
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	only := fs.String("only", "smoke,grid,mlp,render", "comma-separated sections to run")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: ernbench [-only smoke,grid,mlp,render] [-json FILE]\n\n")
+		fs.PrintDefaults()
+	}
+	err := cli.Parse(fs, os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err == nil && fs.NArg() > 0 {
+		err = fmt.Errorf("unexpected argument %q (ernbench takes only flags)", fs.Arg(0))
+	}
+	if err == nil {
+		err = run(*jsonPath, *only)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "ernbench:", err)
 		os.Exit(1)
 	}

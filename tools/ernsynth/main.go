@@ -12,6 +12,7 @@ import (
 
 	"ern/engine/audio"
 	"ern/engine/synth"
+	"ern/tools/internal/cli"
 )
 
 func main() {
@@ -36,10 +37,11 @@ func run(args []string, log io.Writer) error {
 	speak := fs.String("espeak", "", "text to speak with espeak-ng instead of reading a WAV")
 	fs.Usage = func() {
 		fmt.Fprintf(log, "usage: ernsynth [flags] speech.wav\n       ernsynth [flags] -espeak \"text\"\n\n"+
-			"Writes an ER-NeRF dataset of a synthetic talking person driven by the speech.\n\n")
+			"Writes an ER-NeRF dataset of a synthetic talking person driven by the speech. Flags may come before or\n"+
+			"after the speech file.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
 	if *frames > 0 && *seconds > 0 {
