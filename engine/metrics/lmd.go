@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -61,18 +62,20 @@ func NewLandmarker(path string) (*Landmarker, error) {
 	if path == "" {
 		path = LandmarkModelPath()
 	}
-	if _, err := os.Stat(path); err != nil {
+	if st, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("metrics: dlib landmark model %s not found: install Debian's libdlib-data (apt-get install libdlib-data) or set %s to a shape_predictor_68_face_landmarks.dat", path, LandmarkModelEnv)
 		}
 		return nil, fmt.Errorf("metrics: dlib landmark model: %w", err)
+	} else if st.IsDir() {
+		return nil, fmt.Errorf("metrics: dlib landmark model %s is a directory, want the shape_predictor_68_face_landmarks.dat file", path)
 	}
 	cpath := C.CString(path)
 	defer C.free(unsafe.Pointer(cpath))
 	var msg [errLen]C.char
 	d := C.ern_dlib_open(cpath, &msg[0], errLen)
 	if d == nil {
-		return nil, fmt.Errorf("metrics: dlib landmark model %s: %s", path, C.GoString(&msg[0]))
+		return nil, fmt.Errorf("metrics: dlib landmark model %s is not a readable dlib shape predictor: %s", path, oneLine(C.GoString(&msg[0])))
 	}
 	l := &Landmarker{d: d, parts: int(C.ern_dlib_parts(d))}
 	if l.parts != data.NumLandmarks {
@@ -91,6 +94,24 @@ func (l *Landmarker) Close() {
 		C.ern_dlib_close(l.d)
 		l.d = nil
 	}
+}
+
+// oneLine folds a dlib exception message onto one line: dlib's serialization errors open with "An error occurred
+// while trying to read the first object from the file …" (the path is already in ern's message) and then list
+// "ERROR: …" and "while deserializing …" lines.
+func oneLine(msg string) string {
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "An error occurred while trying to read the first object") {
+			continue
+		}
+		parts = append(parts, strings.TrimPrefix(l, "ERROR: "))
+	}
+	if len(parts) == 0 {
+		return strings.TrimSpace(strings.ReplaceAll(msg, "\n", " "))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // rgbBytes returns m's packed RGB bytes, converting RGBA.
@@ -128,7 +149,7 @@ func (l *Landmarker) Detect(img *data.Image, upsample int) ([]Box, error) {
 		&boxes[0], &scores[0], maxFaces, &msg[0], errLen)
 	runtime.KeepAlive(px)
 	if n < 0 {
-		return nil, fmt.Errorf("metrics: dlib face detector: %s", C.GoString(&msg[0]))
+		return nil, fmt.Errorf("metrics: dlib face detector: %s", oneLine(C.GoString(&msg[0])))
 	}
 	out := make([]Box, min(int(n), maxFaces))
 	for i := range out {
@@ -157,7 +178,7 @@ func (l *Landmarker) Predict(img *data.Image, box Box) (data.Landmarks, error) {
 		C.long(box.Left), C.long(box.Top), C.long(box.Right), C.long(box.Bottom), &pts[0], &msg[0], errLen)
 	runtime.KeepAlive(px)
 	if rc != 0 {
-		return lms, fmt.Errorf("metrics: dlib shape predictor: %s", C.GoString(&msg[0]))
+		return lms, fmt.Errorf("metrics: dlib shape predictor: %s", oneLine(C.GoString(&msg[0])))
 	}
 	for i := range lms {
 		lms[i] = [2]float64{float64(pts[2*i]), float64(pts[2*i+1])}

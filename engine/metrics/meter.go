@@ -145,6 +145,6 @@ func (s Summary) String() string {
 	if s.LMDFrames == 0 {
 		return str + fmt.Sprintf(", LMD unavailable: no frame with a face in both images (%d renders and %d ground truths without one)", s.NoFacePred, s.NoFaceGT)
 	}
-	return str + fmt.Sprintf(", LMD %.3f px (face %.3f) over %d frames (%d renders and %d ground truths without a detected face)",
+	return str + fmt.Sprintf(", LMD %.3f px (face %.3f) over %d frames (no face detected in %d renders and %d ground truths)",
 		s.LMD, s.LMDFace, s.LMDFrames, s.NoFacePred, s.NoFaceGT)
 }
