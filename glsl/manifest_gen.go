@@ -708,7 +708,7 @@ var manifest = []Kernel{
 		PushSize:   60,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bef0a13e8ecf34151f4b3b0f3b518444028eeab9ec0ac498fc2d9b728aead85d",
+		SourceHash: "09c7e3474eb07fdb2c6acd23328305e9290560da706dc6daf9bc89523c352113",
 	},
 	{
 		Name: "lpips_conv_fwd",
@@ -736,7 +736,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "afe9b7efca355946dd40ffb5c76fdaf4605eae7992c6d5d698cbe9fd59f58881",
+		SourceHash: "76399f406aaa1114923c1f405c6276cd5579f25f0c39a04ec00c838cedf5834c",
 	},
 	{
 		Name: "lpips_head_bwd",

@@ -193,7 +193,7 @@ func (n *Net) prep(r *compute.Recorder, s *State, img View, sOff int) {
 
 func (n *Net) conv(r *compute.Recorder, i, images int, in [2]int, out [2]int, x, y *compute.Buffer) {
 	c := n.arch[i]
-	p := convFwdPush{N: uint32(images * c.Cout * out[0] * out[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
+	p := convFwdPush{N: uint32(images * groups(c.Cout) * out[0] * out[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
 		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
 		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), BOff: uint32(n.off[i].b)}
 	r.Dispatch1D(n.k.convFwd, int(p.N), &p, x, n.params, y)
@@ -201,7 +201,7 @@ func (n *Net) conv(r *compute.Recorder, i, images int, in [2]int, out [2]int, x,
 
 func (n *Net) convBack(r *compute.Recorder, i, images int, in, out [2]int, y, g, dx *compute.Buffer, accum bool) {
 	c := n.arch[i]
-	p := convBwdPush{N: uint32(images * c.Cin * in[0] * in[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
+	p := convBwdPush{N: uint32(images * groups(c.Cin) * in[0] * in[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
 		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
 		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), Accum: b2u(accum)}
 	r.Dispatch1D(n.k.convBwd, int(p.N), &p, n.params, y, g, dx)
@@ -280,6 +280,11 @@ func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff i
 		XXS: uint32(dPred.XS), XCS: uint32(dPred.CS), A: float32(s.im.A), Accum: b2u(accum)}
 	r.Dispatch1D(n.k.prepBwd, int(p.N), &p, s.dS, dPred.Buf)
 }
+
+// channelBlock is the channels one lane of lpips_conv_fwd (outputs) and lpips_conv_bwd (inputs) computes.
+const channelBlock = 8
+
+func groups(c int) int { return (c + channelBlock - 1) / channelBlock }
 
 func b2u(b bool) uint32 {
 	if b {
