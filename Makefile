@@ -15,9 +15,20 @@ APT_PKGS := libvulkan-dev libvulkan1 mesa-vulkan-drivers vulkan-tools vulkan-val
 	espeak-ng sox ffmpeg \
 	libdlib-dev libdlib-data libblas-dev liblapack-dev
 
-TEST_ENV := ERN_REQUIRE_GPU=1 ERN_VALIDATE=1 ERN_REQUIRE_DATA=$(if $(wildcard ../shared/data),1,0)
+# A faster CPU device: lavapipe from Debian bookworm-backports' Mesa 25 (2–3× Mesa 22's on ern's kernels, see
+# BENCHMARKS.md), unpacked by `make deps` into .cache/mesa25 with an ICD file naming it by absolute path; the
+# system's Mesa stays installed and untouched. test/demo/bench use it (VK_ENV) when it is there and no GPU is
+# (/dev/dri/renderD*, /dev/nvidia*) — unless VK_ICD_FILENAMES or VK_DRIVER_FILES is already set, or ERN_MESA=system;
+# ERN_MESA=25 uses it even beside a GPU. The device line ernbench and the tests print names the Mesa that ran.
+MESA25_VER := 25.0.7-2~bpo12+1
+MESA25_DIR := $(CURDIR)/.cache/mesa25
+MESA25_ICD := $(MESA25_DIR)/lvp_icd.json
+BPO_SOURCES := /etc/apt/sources.list.d/ern-bookworm-backports.sources
+VK_ENV = $(if $(VK_ICD_FILENAMES)$(VK_DRIVER_FILES)$(filter system,$(ERN_MESA)),,$(if $(wildcard $(MESA25_ICD)),$(if $(filter 25,$(ERN_MESA))$(if $(wildcard /dev/dri/renderD* /dev/nvidia0),,auto),VK_ICD_FILENAMES=$(MESA25_ICD))))
 
-.PHONY: deps shaders build test bench demo clean
+TEST_ENV = ERN_REQUIRE_GPU=1 ERN_VALIDATE=1 ERN_REQUIRE_DATA=$(if $(wildcard ../shared/data),1,0) $(VK_ENV)
+
+.PHONY: deps mesa25 shaders build test bench demo clean
 
 deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -26,6 +37,39 @@ deps:
 	echo "make deps: installing$$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null && echo "make deps: done"
+	@$(MAKE) --no-print-directory mesa25
+
+# mesa25: fetch and unpack Mesa 25's lavapipe (idempotent: nothing to do once the stamp names $(MESA25_VER)). Any
+# failure — not Debian bookworm, backports unreachable, not root for the one-time sources entry, the driver does
+# not start — is a warning, and the system's lavapipe is used.
+mesa25:
+	@set -u; dir="$(MESA25_DIR)"; icd="$(MESA25_ICD)"; ver="$(MESA25_VER)"; \
+	if [ -f "$$icd" ] && [ "$$(cat "$$dir/version" 2>/dev/null)" = "$$ver" ]; then exit 0; fi; \
+	warn() { echo "make deps: warning: $$1 — using the system's Mesa lavapipe (see toolchain.md: Mesa 25 is 2–3× faster)"; rm -f "$$icd"; exit 0; }; \
+	[ "$$(. /etc/os-release 2>/dev/null; echo $${VERSION_CODENAME:-})" = bookworm ] || warn "Mesa 25 from backports is set up only on Debian bookworm"; \
+	command -v apt-get >/dev/null && command -v dpkg >/dev/null || warn "apt-get/dpkg not found"; \
+	if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+		[ "$$(id -u)" = 0 ] || warn "no bookworm-backports entry in /etc/apt/sources.list.d and not root to add one (sudo make deps)"; \
+		printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > $(BPO_SOURCES) || warn "cannot write $(BPO_SOURCES)"; \
+	fi; \
+	have() { apt-cache madison mesa-vulkan-drivers 2>/dev/null | grep -qF "| $$ver |"; }; \
+	if ! have; then \
+		[ "$$(id -u)" = 0 ] || warn "the bookworm-backports package lists are not fetched and not root to fetch them (sudo make deps)"; \
+		bpo=$$(grep -rls '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ | head -1); \
+		timeout 90 apt-get update -qq -o Acquire::Retries=0 -o Acquire::http::Timeout=20 -o Dir::Etc::SourceList="$$bpo" -o Dir::Etc::SourceParts=- -o APT::Get::List-Cleanup=0 >/dev/null 2>&1 \
+			|| warn "apt-get update of bookworm-backports failed (offline?)"; \
+		have || warn "bookworm-backports unreachable, or without mesa-vulkan-drivers $$ver"; \
+	fi; \
+	tmp=$$(mktemp -d) && chmod 777 "$$tmp" || warn "mktemp failed"; \
+	(cd "$$tmp" && timeout 300 apt-get download -qq "mesa-vulkan-drivers=$$ver" >/dev/null 2>&1) || { rm -rf "$$tmp"; warn "apt-get download mesa-vulkan-drivers=$$ver failed"; }; \
+	rm -rf "$$dir/root" && mkdir -p "$$dir" && dpkg -x "$$tmp"/mesa-vulkan-drivers_*.deb "$$dir/root" || { rm -rf "$$tmp"; warn "dpkg -x failed"; }; \
+	rm -rf "$$tmp"; \
+	lib=$$(find "$$dir/root" -name libvulkan_lvp.so | head -1); [ -n "$$lib" ] || warn "libvulkan_lvp.so not in the package"; \
+	printf '{\n    "file_format_version": "1.0.0",\n    "ICD": {\n        "library_path": "%s",\n        "api_version": "1.4.305"\n    }\n}\n' "$$lib" > "$$icd"; \
+	if command -v vulkaninfo >/dev/null && ! VK_ICD_FILENAMES="$$icd" vulkaninfo --summary 2>/dev/null | grep -q "Mesa 25"; then \
+		warn "Mesa 25 lavapipe did not start (VK_ICD_FILENAMES=$$icd vulkaninfo --summary)"; fi; \
+	echo "$$ver" > "$$dir/version"; \
+	echo "make deps: Mesa $$ver lavapipe in .cache/mesa25 (test/demo/bench use it; ERN_MESA=system for the system's)"
 
 shaders:
 	$(GO) run ./tools/ernshaders -dir glsl
@@ -38,8 +82,8 @@ test: deps
 	$(TEST_ENV) $(GO) test -timeout 40m ./...
 
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./... | tee bench.txt
-	$(BIN)/ernbench
+	$(VK_ENV) $(GO) test -run '^$$' -bench . -benchtime 3x ./... | tee bench.txt
+	$(VK_ENV) $(BIN)/ernbench
 
 DEMO_TEXT := Hello. I am a synthetic person made by ern. My lips follow the sound of my voice.
 
@@ -47,13 +91,13 @@ DEMO_TEXT := Hello. I am a synthetic person made by ern. My lips follow the soun
 # with exact ground truth) muxed into demo/portrait.mp4; and the audio-clocked player with the test card — in a
 # window when there is a display, else written to demo/testcard.mp4.
 demo: deps build
-	$(BIN)/ernbench
+	$(VK_ENV) $(BIN)/ernbench
 	@mkdir -p demo
 	$(BIN)/ernsynth -size 192 -o demo/portrait -espeak "$(DEMO_TEXT)"
 	ffmpeg -y -loglevel error -framerate 25 -i demo/portrait/gt_imgs/%d.jpg -i demo/portrait/aud.wav \
 		-c:v libx264 -pix_fmt yuv420p -c:a aac -shortest demo/portrait.mp4
 	@echo "wrote demo/portrait.mp4 (the synthetic portrait speaking) and its dataset in demo/portrait/"
-	$(BIN)/ernplay -demo $(if $(DISPLAY),,-o demo/testcard.mp4)
+	$(VK_ENV) $(BIN)/ernplay -demo $(if $(DISPLAY),,-o demo/testcard.mp4)
 
 clean:
 	rm -rf $(BIN) demo bench.txt
