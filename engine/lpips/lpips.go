@@ -103,47 +103,93 @@ func (n *Net) Release() { n.params.Release() }
 // Arch returns the trunk's architecture.
 func (n *Net) Arch() Arch { return n.arch }
 
-// State holds one batch geometry's activations (saved for the backward) and gradients: B pairs of Image.
+// State holds the activations (saved for the backward) and gradients of B pairs of Image. Its buffers are sized
+// when it is made; SetGeometry switches it to any batch and image that fit them (the lips box changes size every
+// frame: make the state for the largest box).
 type State struct {
+	n *Net
+	geo
+	made   geo                // the geometry the buffers were sized for
+	s      *compute.Buffer    // [2B, 3, PH, PW] scaled trunk input: predictions then ground truths
+	pooled [5]*compute.Buffer // [2B, Cin, in] pooled input of the layers with PoolBefore
+	y      [5]*compute.Buffer // [2B, Cout, out] taps
+	dist   *compute.Buffer    // per-pixel distances of every layer, [B, HW_k] at distOff[k]
+	dS     *compute.Buffer    // [B, 3, PH, PW]
+	gPool  [5]*compute.Buffer // [B, Cin, in] gradient of the pooled inputs
+	g      [5]*compute.Buffer // [B, Cout, out] gradient of the taps
+	bufs   []*compute.Buffer
+}
+
+// geo is one batch geometry: B pairs of im, padded to ph×pw, every layer's input and output sides.
+type geo struct {
 	batch   int
 	im      Image
 	ph, pw  int
 	in, out [5][2]int
-	s       *compute.Buffer    // [2B, 3, PH, PW] scaled trunk input: predictions then ground truths
-	pooled  [5]*compute.Buffer // [2B, Cin, in] pooled input of the layers with PoolBefore
-	y       [5]*compute.Buffer // [2B, Cout, out] taps
-	dist    *compute.Buffer    // per-pixel distances of every layer, [B, HW_k] at distOff[k]
 	distOff [5]int
-	dS      *compute.Buffer    // [B, 3, PH, PW]
-	gPool   [5]*compute.Buffer // [B, Cin, in] gradient of the pooled inputs
-	g       [5]*compute.Buffer // [B, Cout, out] gradient of the taps
-	bufs    []*compute.Buffer
+	size    sizes
+}
+
+// sizes are the float counts each buffer needs.
+type sizes struct {
+	s, dS, dist   int
+	pooled, gPool [5]int
+	y, g          [5]int
+}
+
+func (n *Net) geometry(batch int, im Image) (geo, error) {
+	g := geo{batch: batch, im: im}
+	if batch < 1 {
+		return g, fmt.Errorf("lpips: batch %d must be positive", batch)
+	}
+	if im.H < 1 || im.W < 1 || im.PadY < 0 || im.PadX < 0 {
+		return g, fmt.Errorf("lpips: image %d×%d with padding %d, %d is invalid", im.H, im.W, im.PadY, im.PadX)
+	}
+	if im.A == 0 {
+		return g, errors.New("lpips: Image.A is 0 (use A = 2, B = −1 for [0,1] images; A = 1 for [−1,1])")
+	}
+	g.ph, g.pw = im.Padded()
+	var err error
+	if g.in, g.out, err = n.arch.Sizes(g.ph, g.pw); err != nil {
+		return g, err
+	}
+	z := &g.size
+	z.s, z.dS = 2*batch*3*g.ph*g.pw, batch*3*g.ph*g.pw
+	for i, c := range n.arch {
+		hw := g.out[i][0] * g.out[i][1]
+		if c.PoolBefore {
+			z.pooled[i], z.gPool[i] = 2*batch*c.Cin*g.in[i][0]*g.in[i][1], batch*c.Cin*g.in[i][0]*g.in[i][1]
+		}
+		z.y[i], z.g[i] = 2*batch*c.Cout*hw, batch*c.Cout*hw
+		g.distOff[i] = z.dist
+		z.dist += batch * hw
+	}
+	return g, nil
+}
+
+// fits reports whether every buffer of z holds at least what need asks.
+func (z sizes) fits(need sizes) bool {
+	ok := need.s <= z.s && need.dS <= z.dS && need.dist <= z.dist
+	for i := range 5 {
+		ok = ok && need.pooled[i] <= z.pooled[i] && need.gPool[i] <= z.gPool[i] && need.y[i] <= z.y[i] && need.g[i] <= z.g[i]
+	}
+	return ok
 }
 
 // NewState allocates (zeroed) buffers for batch pairs of images described by im.
 func (n *Net) NewState(batch int, im Image) (*State, error) {
-	if batch < 1 {
-		return nil, fmt.Errorf("lpips: batch %d must be positive", batch)
-	}
-	if im.H < 1 || im.W < 1 || im.PadY < 0 || im.PadX < 0 {
-		return nil, fmt.Errorf("lpips: image %d×%d with padding %d, %d is invalid", im.H, im.W, im.PadY, im.PadX)
-	}
-	if im.A == 0 {
-		return nil, errors.New("lpips: Image.A is 0 (use A = 2, B = −1 for [0,1] images; A = 1 for [−1,1])")
-	}
-	s := &State{batch: batch, im: im}
-	s.ph, s.pw = im.Padded()
-	var err error
-	if s.in, s.out, err = n.arch.Sizes(s.ph, s.pw); err != nil {
+	g, err := n.geometry(batch, im)
+	if err != nil {
 		return nil, err
 	}
+	s := &State{n: n, geo: g, made: g}
 	alloc := func(floats int) *compute.Buffer {
-		if err != nil {
+		if err != nil || floats == 0 {
 			return nil
 		}
 		if uint64(4*floats) > n.d.Info().MaxStorageRange {
 			err = fmt.Errorf("lpips: a batch of %d pairs of %d×%d needs a %d MiB activation, beyond the device's %d MiB binding limit: use smaller batches",
-				batch, s.ph, s.pw, 4*floats>>20, n.d.Info().MaxStorageRange>>20)
+				batch, g.ph, g.pw, 4*floats>>20, n.d.Info().MaxStorageRange>>20)
 			return nil
 		}
 		var b *compute.Buffer
@@ -152,21 +198,12 @@ func (n *Net) NewState(batch int, im Image) (*State, error) {
 		}
 		return b
 	}
-	s.s = alloc(2 * batch * 3 * s.ph * s.pw)
-	s.dS = alloc(batch * 3 * s.ph * s.pw)
-	nd := 0
-	for i, c := range n.arch {
-		hw := s.out[i][0] * s.out[i][1]
-		if c.PoolBefore {
-			s.pooled[i] = alloc(2 * batch * c.Cin * s.in[i][0] * s.in[i][1])
-			s.gPool[i] = alloc(batch * c.Cin * s.in[i][0] * s.in[i][1])
-		}
-		s.y[i] = alloc(2 * batch * c.Cout * hw)
-		s.g[i] = alloc(batch * c.Cout * hw)
-		s.distOff[i] = nd
-		nd += batch * hw
+	z := g.size
+	s.s, s.dS, s.dist = alloc(z.s), alloc(z.dS), alloc(z.dist)
+	for i := range n.arch {
+		s.pooled[i], s.gPool[i] = alloc(z.pooled[i]), alloc(z.gPool[i])
+		s.y[i], s.g[i] = alloc(z.y[i]), alloc(z.g[i])
 	}
-	s.dist = alloc(nd)
 	if err != nil {
 		s.Release()
 		return nil, err
@@ -174,10 +211,27 @@ func (n *Net) NewState(batch int, im Image) (*State, error) {
 	return s, nil
 }
 
-// Batch and Image return the geometry the state was made for.
+// SetGeometry switches the state to batch pairs of im, which must fit the buffers it was made with.
+func (s *State) SetGeometry(batch int, im Image) error {
+	g, err := s.n.geometry(batch, im)
+	if err != nil {
+		return err
+	}
+	if m := s.made; !m.size.fits(g.size) {
+		return fmt.Errorf("lpips: %d pairs of %d×%d (padded %d×%d) do not fit a state made for %d pairs of %d×%d (padded %d×%d)",
+			batch, im.H, im.W, g.ph, g.pw, m.batch, m.im.H, m.im.W, m.ph, m.pw)
+	}
+	s.geo = g
+	return nil
+}
+
+// Batch and Image return the current geometry.
 func (s *State) Batch() int   { return s.batch }
 func (s *State) Image() Image { return s.im }
-func (s *State) Release()     { releaseAll(s.bufs); s.bufs = nil }
+
+// Release frees the state's buffers.
+func (s *State) Release() { releaseAll(s.bufs); s.bufs = nil }
+
 func releaseAll(bs []*compute.Buffer) {
 	for _, b := range bs {
 		b.Release()

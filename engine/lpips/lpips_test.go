@@ -230,17 +230,23 @@ func hwcOf(x []float64, B, h, w int) []float64 {
 func netCase(t *testing.T, d *compute.Device, a Arch, seed uint64, B int, im Image, lo, hi float32, tolF, tolB optest.Tol) {
 	t.Helper()
 	n, w := testNet(t, d, a, seed)
+	s, err := n.NewState(B, im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	netRun(t, d, n, w, s, seed, B, im, lo, hi, tolF, tolB)
+}
+
+// netRun runs n with state s on B random pairs of im and compares with the reference.
+func netRun(t *testing.T, d *compute.Device, n *Net, w *Weights, s *State, seed uint64, B int, im Image, lo, hi float32, tolF, tolB optest.Tol) {
+	t.Helper()
 	rng := optest.NewRand(seed)
 	np := B * 3 * im.H * im.W
 	pred32, gt32 := rng.Uniform32(np, lo, hi), rng.Uniform32(np, lo, hi)
 	dL32 := rng.Uniform32(B, -1, 1)
 	want, saved := ForwardRef(w, optest.To64(pred32), optest.To64(gt32), B, im)
 	wantDP := hwcOf(BackwardRef(w, saved, optest.To64(dL32)), B, im.H, im.W)
-	s, err := n.NewState(B, im)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Release()
 	// predictions HWC (as rays come), ground truths CHW: both layouts in one run
 	pb := optest.Buffer(t, d, optest.To32(hwcOf(optest.To64(pred32), B, im.H, im.W)))
 	gb := optest.Buffer(t, d, gt32)
@@ -267,6 +273,34 @@ func TestNetworkGPUAlexNet(t *testing.T) {
 	d := optest.Device(t)
 	netCase(t, d, AlexNet(), 43, 2, Image{H: 32, W: 32, A: 2, B: -1}, 0, 1, fwdTol, netTolB)
 	netCase(t, d, AlexNet(), 44, 1, Image{H: 24, W: 24, PadY: 4, PadX: 4, A: 1}, -1, 1, fwdTol, netTolB)
+}
+
+// TestSetGeometry: one state made for the largest lips box serves smaller boxes (padded per spec §10.2) and
+// smaller batches; a geometry beyond its buffers is refused.
+func TestSetGeometry(t *testing.T) {
+	d := optest.Device(t)
+	n, w := testNet(t, d, AlexNet(), 46)
+	s, err := n.NewState(2, Image{H: 40, W: 40, A: 2, B: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	for _, k := range []struct{ batch, side int }{{1, 24}, {2, 33}, {1, 40}} {
+		p := LipsPad(k.side)
+		im := Image{H: k.side, W: k.side, PadY: p, PadX: p, A: 2, B: -1}
+		if err := s.SetGeometry(k.batch, im); err != nil {
+			t.Fatal(err)
+		}
+		netRun(t, d, n, w, s, uint64(k.side), k.batch, im, 0, 1, fwdTol, netTolB)
+	}
+	if err := s.SetGeometry(2, Image{H: 48, W: 40, A: 2, B: -1}); err == nil {
+		t.Error("2 pairs of 48×40 must not fit a state made for 2 of 40×40")
+	} else {
+		t.Log(err)
+	}
+	if err := s.SetGeometry(3, Image{H: 40, W: 40, A: 2, B: -1}); err == nil {
+		t.Error("3 pairs must not fit a state made for 2")
+	}
 }
 
 // TestIdentical: LPIPS(x, x) = 0 exactly on the GPU too, and the gradient there is 0.
