@@ -114,19 +114,27 @@ func ssimChannel(pred, gt *RGB, k int) float64 {
 	}
 	c1 := (SSIMK1 * 1) * (SSIMK1 * 1)
 	c2 := (SSIMK2 * 1) * (SSIMK2 * 1)
+	// Vertical pass, one output row at a time: v[m][c] = Σₜ g[t]·hm[m][(r+t)·ow + c], streaming whole rows.
+	var v [5][]float64
+	for m := range v {
+		v[m] = make([]float64, ow)
+	}
 	var total float64
 	for r := range oh {
-		var rowSum float64
-		for c := range ow {
-			var v [5]float64
+		for m := range v {
+			acc := v[m]
+			clear(acc)
 			for t, g := range ssimKernel {
-				o := (r+t)*ow + c
-				for m := range v {
-					v[m] += g * hm[m][o]
+				src := hm[m][(r+t)*ow : (r+t+1)*ow]
+				for c, s := range src {
+					acc[c] += g * s
 				}
 			}
-			mx, my := v[0], v[1]
-			vx, vy, vxy := v[2]-mx*mx, v[3]-my*my, v[4]-mx*my
+		}
+		var rowSum float64
+		for c := range ow {
+			mx, my := v[0][c], v[1][c]
+			vx, vy, vxy := v[2][c]-mx*mx, v[3][c]-my*my, v[4][c]-mx*my
 			rowSum += (2*mx*my + c1) * (2*vxy + c2) / ((mx*mx + my*my + c1) * (vx + vy + c2))
 		}
 		total += rowSum
