@@ -43,6 +43,8 @@ type TrainConfig struct {
 	LRNet   float64 `json:"lr_net"`   // MLPs, codes, audio net (1e−3)
 	NumRays int     `json:"num_rays"` // rays per step (65536)
 	Iters   int     `json:"iters"`    // steps of the head stage (100000)
+	// UpdateInterval is the steps between occupancy-grid updates (ER-NeRF's --update_extra_interval, 16).
+	UpdateInterval int `json:"update_extra_interval"`
 }
 
 // Config is ern's whole model configuration, stored inside every model file.
@@ -61,7 +63,7 @@ func DefaultConfig() Config {
 			Features: "deepspeech", Att: 2, GeoDim: 64, SigmaHidden: 64, SigmaLayers: 3, ColorHidden: 64, UncHidden: 32,
 			AudAttHidden: 64, EyeAttHidden: 16, IndDim: 4, IndNum: 10000},
 		Render: render.DefaultConfig(),
-		Train:  TrainConfig{LR: 1e-2, LRNet: 1e-3, NumRays: 4096 * 16, Iters: 100000},
+		Train:  TrainConfig{LR: 1e-2, LRNet: 1e-3, NumRays: 4096 * 16, Iters: 100000, UpdateInterval: 16},
 	}
 }
 
@@ -229,6 +231,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Render.Validate(); err != nil {
 		return fmt.Errorf("model: render: %w", err)
+	}
+	if c.Train.UpdateInterval < 1 {
+		return fmt.Errorf("model: train.update_extra_interval %d must be at least 1", c.Train.UpdateInterval)
 	}
 	if c.Train.NumRays < 1 || !(c.Train.LR >= 0) || !(c.Train.LRNet >= 0) {
 		return fmt.Errorf("model: train: num_rays %d, lr %g, lr_net %g", c.Train.NumRays, c.Train.LR, c.Train.LRNet)
