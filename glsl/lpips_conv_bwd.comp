@@ -1,6 +1,6 @@
 #version 450
-// lpips_conv_bwd: input gradient of one AlexNet convolution + ReLU; each lane computes CB = 8 input channels at
-// one input pixel, so every upstream value it loads feeds 8 accumulators.
+// lpips_conv_bwd: input gradient of one AlexNet convolution + ReLU; each lane computes CB (a specialization constant: 8, or 3 for RGB) input channels at
+// one input pixel, so every upstream value it loads feeds CB accumulators.
 // Math: δ[n,co,oy,ox] = dL_dy where y > 0, else 0; dL_dx[n,ci,iy,ix] = Σ_co Σ_ky Σ_kx W[co,ci,ky,kx]·δ[n,co,oy,ox]
 // over oy·S + ky − P = iy and ox·S + kx − P = ix, 0 ≤ oy < Hout, 0 ≤ ox < Wout. Written, or added when accum = 1.
 // Go reference: engine/lpips/lpips_ref.go ConvBackwardRef.
@@ -9,7 +9,7 @@
 
 layout(local_size_x = 64) in;
 
-const uint CB = 8u; // input channels per lane
+layout(constant_id = 0) const uint CB = 8; // input channels per lane (8; 3 for conv1's RGB input)
 
 // inputs
 layout(std430, set = 0, binding = 0) readonly buffer P { float params[]; }; // W [Cout, Cin, K, K] at wOff

@@ -1,6 +1,6 @@
 #version 450
-// lpips_conv_fwd: one AlexNet convolution with bias and ReLU; each lane computes CB = 8 output channels at one
-// output pixel, so every input value it loads feeds 8 accumulators (runtime bounds on the spatial and input-channel
+// lpips_conv_fwd: one AlexNet convolution with bias and ReLU; each lane computes CB (a specialization constant, 8) output channels at one
+// output pixel, so every input value it loads feeds CB accumulators (runtime bounds on the spatial and input-channel
 // loops: lavapipe unrolls constant ones).
 // Math: y[n,co,oy,ox] = max(0, bias[co] + Σ_ci Σ_ky Σ_kx W[co,ci,ky,kx]·x[n,ci,oy·S+ky−P,ox·S+kx−P]), x zero
 // outside; Hout = ⌊(Hin + 2P − K)/S⌋ + 1. y is also the saved tap (its sign is the ReLU mask).
@@ -10,7 +10,7 @@
 
 layout(local_size_x = 64) in;
 
-const uint CB = 8u; // output channels per lane
+layout(constant_id = 0) const uint CB = 8; // output channels per lane (8; Go picks fewer when a layer has fewer)
 
 // inputs
 layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };      // [N, Cin, Hin, Win] f32 at xOff

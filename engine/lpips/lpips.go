@@ -31,7 +31,8 @@ type Net struct {
 	params *compute.Buffer
 	off    [5]struct{ w, b, lin int }
 	k      struct {
-		prepFwd, prepBwd, convFwd, convBwd, poolFwd, poolBwd, headFwd, headBwd, sum *compute.Kernel
+		prepFwd, prepBwd, poolFwd, poolBwd, headFwd, headBwd, sum *compute.Kernel
+		convFwd, convBwd                                          [5]*compute.Kernel // per layer: channel block
 	}
 }
 
@@ -82,11 +83,20 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 	for _, k := range []struct {
 		p    **compute.Kernel
 		name string
-	}{{&n.k.prepFwd, "lpips_prep_fwd"}, {&n.k.prepBwd, "lpips_prep_bwd"}, {&n.k.convFwd, "lpips_conv_fwd"},
-		{&n.k.convBwd, "lpips_conv_bwd"}, {&n.k.poolFwd, "lpips_pool_fwd"}, {&n.k.poolBwd, "lpips_pool_bwd"},
-		{&n.k.headFwd, "lpips_head_fwd"}, {&n.k.headBwd, "lpips_head_bwd"}, {&n.k.sum, "lpips_sum_fwd"}} {
+	}{{&n.k.prepFwd, "lpips_prep_fwd"}, {&n.k.prepBwd, "lpips_prep_bwd"}, {&n.k.poolFwd, "lpips_pool_fwd"},
+		{&n.k.poolBwd, "lpips_pool_bwd"}, {&n.k.headFwd, "lpips_head_fwd"}, {&n.k.headBwd, "lpips_head_bwd"},
+		{&n.k.sum, "lpips_sum_fwd"}} {
 		var err error
 		if *k.p, err = d.Kernel(k.name); err != nil {
+			return nil, fmt.Errorf("lpips: %w", err)
+		}
+	}
+	for i, c := range w.Arch {
+		var err error
+		if n.k.convFwd[i], err = d.Kernel("lpips_conv_fwd", uint32(channelBlock(c.Cout))); err != nil {
+			return nil, fmt.Errorf("lpips: %w", err)
+		}
+		if n.k.convBwd[i], err = d.Kernel("lpips_conv_bwd", uint32(channelBlock(c.Cin))); err != nil {
 			return nil, fmt.Errorf("lpips: %w", err)
 		}
 	}
@@ -250,7 +260,7 @@ func (n *Net) conv(r *compute.Recorder, i, images int, in [2]int, out [2]int, x,
 	p := convFwdPush{N: uint32(images * groups(c.Cout) * out[0] * out[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
 		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
 		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), BOff: uint32(n.off[i].b)}
-	r.Dispatch1D(n.k.convFwd, int(p.N), &p, x, n.params, y)
+	r.Dispatch1D(n.k.convFwd[i], int(p.N), &p, x, n.params, y)
 }
 
 func (n *Net) convBack(r *compute.Recorder, i, images int, in, out [2]int, y, g, dx *compute.Buffer, accum bool) {
@@ -258,7 +268,7 @@ func (n *Net) convBack(r *compute.Recorder, i, images int, in, out [2]int, y, g,
 	p := convBwdPush{N: uint32(images * groups(c.Cin) * in[0] * in[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
 		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
 		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), Accum: b2u(accum)}
-	r.Dispatch1D(n.k.convBwd, int(p.N), &p, n.params, y, g, dx)
+	r.Dispatch1D(n.k.convBwd[i], int(p.N), &p, n.params, y, g, dx)
 }
 
 func (n *Net) pool(r *compute.Recorder, planes int, in, out [2]int, x, y *compute.Buffer) {
@@ -335,10 +345,11 @@ func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff i
 	r.Dispatch1D(n.k.prepBwd, int(p.N), &p, s.dS, dPred.Buf)
 }
 
-// channelBlock is the channels one lane of lpips_conv_fwd (outputs) and lpips_conv_bwd (inputs) computes.
-const channelBlock = 8
+// channelBlock is the channels one lane of lpips_conv_fwd (outputs) and lpips_conv_bwd (inputs) computes, the
+// kernels' specialization constant CB: 8, or all of them when a layer has fewer (conv1's RGB input: 3).
+func channelBlock(c int) int { return min(c, 8) }
 
-func groups(c int) int { return (c + channelBlock - 1) / channelBlock }
+func groups(c int) int { return (c + channelBlock(c) - 1) / channelBlock(c) }
 
 func b2u(b bool) uint32 {
 	if b {
