@@ -37,6 +37,13 @@ func (p *pk) ints(v []int) *pk {
 	return p.op('t')
 }
 
+// tensor pushes _rebuild_tensor_v2(storage, offset, shape, stride, False, {}) for s.
+func (p *pk) tensor(s tspec) *pk {
+	p.global("torch._utils", "_rebuild_tensor_v2").op('(')
+	p.op('(').str("storage").global("torch", s.class).str(s.key).str("cpu").int(s.numel).op('t', 'Q')
+	return p.int(s.offset).ints(s.shape).ints(s.stride).op(0x89, '}', 't', 'R')
+}
+
 // tspec describes one tensor of a crafted state dict.
 type tspec struct {
 	name, class, key string
@@ -50,9 +57,7 @@ func tensorPickle(specs []tspec, extra func(*pk)) []byte {
 	p := &pk{}
 	p.op(0x80, 2, '}', '(')
 	for _, s := range specs {
-		p.str(s.name).global("torch._utils", "_rebuild_tensor_v2").op('(')
-		p.op('(').str("storage").global("torch", s.class).str(s.key).str("cpu").int(s.numel).op('t', 'Q')
-		p.int(s.offset).ints(s.shape).ints(s.stride).op(0x89, '}', 't', 'R')
+		p.str(s.name).tensor(s)
 	}
 	if extra != nil {
 		extra(p)

@@ -376,3 +376,32 @@ func TestLegacyCrafted(t *testing.T) {
 	_, err = Load(p)
 	checkErr(t, p, err, "not a PyTorch checkpoint")
 }
+
+// TestParameterAndNumpy: nn.Parameter (torch._utils._rebuild_parameter) unwraps to its tensor; a numpy float64
+// scalar (as ER-NeRF's stats hold after evaluation) loads as an inert value that is not reported as a scalar.
+func TestParameterAndNumpy(t *testing.T) {
+	s := tspec{"", "FloatStorage", "0", 2, 0, []int{2}, []int{1}}
+	p := &pk{}
+	p.op(0x80, 2, '}', '(')
+	p.str("model").op('}').str("p").global("torch._utils", "_rebuild_parameter").op('(').tensor(s)
+	p.op(0x88).global("collections", "OrderedDict").op(')', 'R', 't', 'R', 's')
+	// numpy.core.multiarray.scalar(numpy.dtype('f8', False, True) + setstate, _codecs.encode('\x00…', 'latin1'))
+	p.str("stats").global("numpy.core.multiarray", "scalar").op('(')
+	p.global("numpy", "dtype").op('(').str("f8").op(0x89, 0x88, 't', 'R')
+	p.op('(').int(3).str("<").op('N', 'N', 'N').int(-1).int(-1).int(0).op('t', 'b')
+	p.global("_codecs", "encode").op('(').str("\x00\x00\x00\x00\x00\x00\xf8?").str("latin1").op('t', 'R')
+	p.op('t', 'R')
+	p.str("best").op('G', 0x3f, 0xf8, 0, 0, 0, 0, 0, 0) // 1.5
+	p.op('u', '.')
+	path := writeTorchZip(t, p.b, map[string][]byte{"0": f32bytes(3, 4)})
+	ck, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x := ck.Tensors["p"]; x == nil || !reflect.DeepEqual(x.F32, []float32{3, 4}) {
+		t.Errorf("parameter p = %+v", x)
+	}
+	if !reflect.DeepEqual(ck.Scalars, map[string]float64{"best": 1.5}) || ck.StateDict != "model" {
+		t.Errorf("scalars %v state dict %q; want best 1.5 only, model", ck.Scalars, ck.StateDict)
+	}
+}
