@@ -39,7 +39,8 @@ func (l *Landmarker) Compare(pred, gt *RGB) (FrameLMD, error) {
 }
 
 // Record is one evaluated frame: PSNR and SSIM on the full frame and on the face rectangle (the seed paper's "F"
-// columns), and LMD (NaN where no face was found, or when LMD was not run).
+// columns), LMD (NaN where no face was found, or when LMD was not run) and LPIPS, which this package does not
+// compute: NaN (unavailable) unless the caller fills it from engine/lpips.
 type Record struct {
 	Frame            int
 	PSNR             float64
@@ -48,6 +49,8 @@ type Record struct {
 	SSIMFace         float64
 	LMD              float64
 	LMDFace          float64
+	LPIPS            float64
+	LPIPSFace        float64
 	PredFace, GTFace bool
 	LMDRun           bool
 	FaceRect         data.Rect
@@ -56,7 +59,8 @@ type Record struct {
 // Evaluate computes a frame's Record. face is the frame's face rectangle (data.Frame.FaceRect, from the ground
 // truth landmarks); lm may be nil to skip LMD.
 func Evaluate(frame int, pred, gt *RGB, face data.Rect, lm *Landmarker) (Record, error) {
-	r := Record{Frame: frame, LMD: math.NaN(), LMDFace: math.NaN(), FaceRect: face}
+	nan := math.NaN()
+	r := Record{Frame: frame, LMD: nan, LMDFace: nan, LPIPS: nan, LPIPSFace: nan, FaceRect: face}
 	var err error
 	if r.PSNR, err = PSNR(pred, gt); err != nil {
 		return r, err
@@ -82,13 +86,16 @@ func Evaluate(frame int, pred, gt *RGB, face data.Rect, lm *Landmarker) (Record,
 }
 
 // Summary averages Records over frames, as upstream's meters do (the mean of per-frame values). LMD averages
-// only the frames where both images had a face; the others are counted.
+// only the frames where both images had a face; the others are counted. LPIPS is NaN (unavailable) unless every
+// frame has it.
 type Summary struct {
 	Frames     int
 	PSNR       float64
 	PSNRFace   float64
 	SSIM       float64
 	SSIMFace   float64
+	LPIPS      float64
+	LPIPSFace  float64
 	LMD        float64 // NaN when no frame had faces in both images
 	LMDFace    float64 // likewise
 	LMDFrames  int
@@ -101,11 +108,15 @@ type Summary struct {
 func Summarize(recs []Record) Summary {
 	s := Summary{Frames: len(recs)}
 	var lmd, lmdFace float64
+	lpipsAll := len(recs) > 0
 	for _, r := range recs {
 		s.PSNR += r.PSNR
 		s.PSNRFace += r.PSNRFace
 		s.SSIM += r.SSIM
 		s.SSIMFace += r.SSIMFace
+		s.LPIPS += r.LPIPS
+		s.LPIPSFace += r.LPIPSFace
+		lpipsAll = lpipsAll && !math.IsNaN(r.LPIPS) && !math.IsNaN(r.LPIPSFace)
 		if !r.LMDRun {
 			continue
 		}
@@ -127,6 +138,11 @@ func Summarize(recs []Record) Summary {
 		s.PSNRFace /= n
 		s.SSIM /= n
 		s.SSIMFace /= n
+		s.LPIPS /= n
+		s.LPIPSFace /= n
+	}
+	if !lpipsAll {
+		s.LPIPS, s.LPIPSFace = math.NaN(), math.NaN()
 	}
 	s.LMD, s.LMDFace = math.NaN(), math.NaN()
 	if s.LMDFrames > 0 {
@@ -139,6 +155,11 @@ func Summarize(recs []Record) Summary {
 // String is a one-line report.
 func (s Summary) String() string {
 	str := fmt.Sprintf("%d frames: PSNR %.3f dB (face %.3f), SSIM %.4f (face %.4f)", s.Frames, s.PSNR, s.PSNRFace, s.SSIM, s.SSIMFace)
+	if math.IsNaN(s.LPIPS) {
+		str += ", LPIPS unavailable"
+	} else {
+		str += fmt.Sprintf(", LPIPS %.4f (face %.4f)", s.LPIPS, s.LPIPSFace)
+	}
 	if !s.LMDRun {
 		return str + ", LMD not run"
 	}
