@@ -152,10 +152,10 @@ func ConvertERNeRF(ck *pth.Checkpoint) (*Conversion, error) {
 		used[spec.Name] = true
 	}
 	if g, ok := ck.Tensors["density_grid"]; ok && g.F32 != nil && len(g.F32) == render.GridCells {
-		m.DensityGrid = g.F32
+		m.DensityGrid, used["density_grid"] = g.F32, true
 	}
 	if b, ok := ck.Tensors["density_bitfield"]; ok && b.U8 != nil && len(b.U8) == render.GridCells/8 {
-		m.Bitfield = b.U8
+		m.Bitfield, used["density_bitfield"] = b.U8, true
 	}
 	m.MeanDensity = ck.Scalars["mean_density"]
 	m.MeanCount = int(math.Max(0, ck.Scalars["mean_count"]))

@@ -1,0 +1,143 @@
+// Command ernmodel inspects and converts ern model files:
+//
+//	ernmodel params [--preset ernerf|tuned|tiny] [--config file.json] [--asr_model deepspeech|esperanto|hubert|...]
+//	ernmodel convert ngp.pth model.ern      (an ER-NeRF checkpoint → an ern head model)
+//	ernmodel info model.ern
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"ern/engine/model"
+	"ern/engine/pth"
+	"ern/tools/internal/cli"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "ernmodel:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: ernmodel params [--preset ernerf|tuned|tiny] [--config file.json] [--asr_model NAME]
+       ernmodel convert CHECKPOINT.pth OUT.ern
+       ernmodel info MODEL.ern
+`
+
+func run(args []string, out, log io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(log, usage)
+		return errors.New("missing command (params, convert or info)")
+	}
+	switch args[0] {
+	case "params":
+		return params(args[1:], out, log)
+	case "convert":
+		return convert(args[1:], out, log)
+	case "info":
+		return info(args[1:], out, log)
+	case "-h", "-help", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (params, convert or info)", args[0])
+}
+
+func params(args []string, out, log io.Writer) error {
+	fs := flag.NewFlagSet("ernmodel params", flag.ContinueOnError)
+	fs.SetOutput(log)
+	preset := fs.String("preset", "ernerf", "preset: "+strings.Join(model.Presets(), ", "))
+	file := fs.String("config", "", "JSON config overlaid on the preset")
+	asr := fs.String("asr_model", "", "audio features: deepspeech, esperanto, hubert, wav2vec or ern (default: the preset's)")
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := model.LoadConfig(*preset, *file)
+	if err != nil {
+		return err
+	}
+	if *asr != "" {
+		if err := cfg.Head.SetFeatures(*asr); err != nil {
+			return err
+		}
+	}
+	l, err := model.HeadLayout(cfg.Head)
+	if err != nil {
+		return err
+	}
+	printLayout(out, l, fmt.Sprintf("preset %s, %s features (%d channels)", cfg.Preset, cfg.Head.Features, cfg.Head.Audio.InDim))
+	return nil
+}
+
+func printLayout(out io.Writer, l *model.Layout, title string) {
+	fmt.Fprintf(out, "head parameters — %s\n", title)
+	for _, m := range l.Modules {
+		fmt.Fprintf(out, "  %-18s %10d\n", m.Name, m.Count)
+	}
+	fmt.Fprintf(out, "  %-18s %10d  (%.2f MB as float32)\n", "total", l.Params(), float64(4*l.Params())/1e6)
+}
+
+func convert(args []string, out, log io.Writer) error {
+	fs := flag.NewFlagSet("ernmodel convert", flag.ContinueOnError)
+	fs.SetOutput(log)
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("convert needs a checkpoint and an output path, got %d arguments", fs.NArg())
+	}
+	ck, err := pth.Load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	c, err := model.ConvertERNeRF(ck)
+	if err != nil {
+		return err
+	}
+	if err := model.SaveHead(fs.Arg(1), c.Model); err != nil {
+		return err
+	}
+	l, _ := c.Model.Layout()
+	printLayout(out, l, "converted from "+fs.Arg(0))
+	if len(c.Skipped) > 0 {
+		fmt.Fprintf(out, "not converted (recomputed by ern, or the torso): %s\n", strings.Join(c.Skipped, ", "))
+	}
+	fmt.Fprintf(out, "wrote %s\n", fs.Arg(1))
+	return nil
+}
+
+func info(args []string, out, log io.Writer) error {
+	fs := flag.NewFlagSet("ernmodel info", flag.ContinueOnError)
+	fs.SetOutput(log)
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("info needs one model file, got %d arguments", fs.NArg())
+	}
+	m, err := model.LoadHead(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	l, _ := m.Layout()
+	h := m.Config.Head
+	printLayout(out, l, fmt.Sprintf("%s features (%d channels), planes L%d C%d log2T %d", h.Features, h.Audio.InDim,
+		h.Plane.Levels, h.Plane.Features, h.Plane.Log2Table))
+	fmt.Fprintf(out, "occupancy grid: %v, mean density %.4g, mean samples per step %d\n", m.DensityGrid != nil, m.MeanDensity, m.MeanCount)
+	for k, v := range m.Meta {
+		fmt.Fprintf(out, "%s: %s\n", k, v)
+	}
+	return nil
+}
