@@ -240,3 +240,20 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// CheckFeatures reports audio features that the head cannot read: their per-row window [window, dim] must be the
+// one its AudioNet was built for (the mismatch ER-NeRF users meet as "weight of size [32, 29, 3], expected
+// input[8, 1024, 2]").
+func (h HeadConfig) CheckFeatures(window, dim int) error {
+	if dim == h.Audio.InDim && window == h.Audio.Window {
+		return nil
+	}
+	guess := ""
+	for _, k := range []string{"deepspeech", "esperanto", "hubert", "ern"} {
+		if d, w, _ := AudioFeatureDim(k); d == dim && w == window {
+			guess = " (" + k + " features?)"
+		}
+	}
+	return fmt.Errorf("model: audio features of %d channels × %d steps%s, but the model reads %s features of %d × %d",
+		dim, window, guess, h.Features, h.Audio.InDim, h.Audio.Window)
+}
