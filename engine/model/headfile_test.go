@@ -38,7 +38,9 @@ func TestHeadFileErrors(t *testing.T) {
 	check("kind", func(f *File) { f.Kind = "testcard" }, "not an ER-NeRF head")
 	check("missing", func(f *File) { f.Tensors = f.Tensors[1:] }, "audio_net.encoder_conv.0.weight is missing")
 	check("shape", func(f *File) { f.Tensors[2].Shape = []int{f.Tensors[2].Elems()} }, "the config needs")
-	check("extra", func(f *File) { f.Tensors = append(f.Tensors, F32Tensor("torso_net.net.0.weight", []int{1}, []float32{0})) }, "unexpected tensor")
+	check("extra", func(f *File) {
+		f.Tensors = append(f.Tensors, F32Tensor("torso_net.net.0.weight", []int{1}, []float32{0}))
+	}, "unexpected tensor")
 	check("config", func(f *File) { f.Config = []byte(`{"head": {"plane": {"levels": 0}}}`) }, "head.plane")
 	p := filepath.Join(dir, "ok.ern")
 	if err := Write(p, good); err != nil {
