@@ -44,8 +44,11 @@ deps:
 # not start — is a warning, and the system's lavapipe is used.
 mesa25:
 	@set -u; dir="$(MESA25_DIR)"; icd="$(MESA25_ICD)"; ver="$(MESA25_VER)"; \
-	if [ -f "$$icd" ] && [ "$$(cat "$$dir/version" 2>/dev/null)" = "$$ver" ]; then exit 0; fi; \
-	warn() { echo "make deps: warning: $$1 — using the system's Mesa lavapipe (see toolchain.md: Mesa 25 is 2–3× faster)"; rm -f "$$icd"; exit 0; }; \
+	fresh() { [ -f "$$icd" ] && [ "$$(cat "$$dir/version" 2>/dev/null)" = "$$ver" ]; }; \
+	fresh && exit 0; \
+	warn() { echo "make deps: warning: $$1 — using the system's Mesa lavapipe (see toolchain.md: Mesa 25 is 2–3× faster)"; rm -f "$$icd" "$$dir/lvp_icd.tmp.json"; exit 0; }; \
+	mkdir -p "$$dir" || warn "cannot create $$dir"; \
+	if exec 9>>"$$dir.lock"; then flock 9; fi 2>/dev/null; fresh && exit 0; \
 	[ "$$(. /etc/os-release 2>/dev/null; echo $${VERSION_CODENAME:-})" = bookworm ] || warn "Mesa 25 from backports is set up only on Debian bookworm"; \
 	command -v apt-get >/dev/null && command -v dpkg >/dev/null || warn "apt-get/dpkg not found"; \
 	if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then \
@@ -62,13 +65,13 @@ mesa25:
 	fi; \
 	tmp=$$(mktemp -d) && chmod 777 "$$tmp" || warn "mktemp failed"; \
 	(cd "$$tmp" && timeout 300 apt-get download -qq "mesa-vulkan-drivers=$$ver" >/dev/null 2>&1) || { rm -rf "$$tmp"; warn "apt-get download mesa-vulkan-drivers=$$ver failed"; }; \
-	rm -rf "$$dir/root" && mkdir -p "$$dir" && dpkg -x "$$tmp"/mesa-vulkan-drivers_*.deb "$$dir/root" || { rm -rf "$$tmp"; warn "dpkg -x failed"; }; \
+	rm -f "$$icd" "$$dir/version"; rm -rf "$$dir/root" && dpkg -x "$$tmp"/mesa-vulkan-drivers_*.deb "$$dir/root" || { rm -rf "$$tmp"; warn "dpkg -x failed"; }; \
 	rm -rf "$$tmp"; \
 	lib=$$(find "$$dir/root" -name libvulkan_lvp.so | head -1); [ -n "$$lib" ] || warn "libvulkan_lvp.so not in the package"; \
-	printf '{\n    "file_format_version": "1.0.0",\n    "ICD": {\n        "library_path": "%s",\n        "api_version": "1.4.305"\n    }\n}\n' "$$lib" > "$$icd"; \
-	if command -v vulkaninfo >/dev/null && ! VK_ICD_FILENAMES="$$icd" vulkaninfo --summary 2>/dev/null | grep -q "Mesa 25"; then \
-		warn "Mesa 25 lavapipe did not start (VK_ICD_FILENAMES=$$icd vulkaninfo --summary)"; fi; \
-	echo "$$ver" > "$$dir/version"; \
+	printf '{\n    "file_format_version": "1.0.0",\n    "ICD": {\n        "library_path": "%s",\n        "api_version": "1.4.305"\n    }\n}\n' "$$lib" > "$$dir/lvp_icd.tmp.json"; \
+	if command -v vulkaninfo >/dev/null && ! VK_ICD_FILENAMES="$$dir/lvp_icd.tmp.json" vulkaninfo --summary 2>/dev/null | grep -q "Mesa 25"; then \
+		warn "Mesa 25 lavapipe did not start (VK_ICD_FILENAMES=$$dir/lvp_icd.tmp.json vulkaninfo --summary)"; fi; \
+	echo "$$ver" > "$$dir/version" && mv "$$dir/lvp_icd.tmp.json" "$$icd"; \
 	echo "make deps: Mesa $$ver lavapipe in .cache/mesa25 (test/demo/bench use it; ERN_MESA=system for the system's)"
 
 shaders:
