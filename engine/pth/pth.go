@@ -120,7 +120,7 @@ func prescan(path string) (string, error) {
 	} else if string(head[:n]) == "PK\x03\x04" {
 		return "", fmt.Errorf("corrupt or truncated zip archive (%v)", zerr)
 	}
-	if head[0] != 0x80 {
+	if head[0] != 0x80 && head[0] != 'L' { // the magic number pickle: PROTO 2+, or protocol 0/1's text LONG
 		return "", errors.New("not a PyTorch checkpoint (neither a torch.save zip archive nor a legacy pickle stream)")
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
