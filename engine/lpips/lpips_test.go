@@ -273,6 +273,49 @@ func TestNetworkGPUAlexNet(t *testing.T) {
 	d := optest.Device(t)
 	netCase(t, d, AlexNet(), 43, 2, Image{H: 32, W: 32, A: 2, B: -1}, 0, 1, fwdTol, netTolB)
 	netCase(t, d, AlexNet(), 44, 1, Image{H: 24, W: 24, PadY: 4, PadX: 4, A: 1}, -1, 1, fwdTol, netTolB)
+	// a larger, non-square frame: every layer's map is wider than tall and several pixels across
+	netCase(t, d, AlexNet(), 47, 1, Image{H: 96, W: 128, A: 2, B: -1}, 0, 1, fwdTol, netTolB)
+}
+
+// TestBatchInvariance: each pair's distance and gradient do not depend on the batch around it (bit for bit: no
+// lane reads another pair's data and nothing is reduced across pairs), and a second run repeats the first.
+func TestBatchInvariance(t *testing.T) {
+	d := optest.Device(t)
+	n, _ := testNet(t, d, AlexNet(), 48)
+	const B, side = 3, 33
+	im := Image{H: side, W: side, A: 2, B: -1}
+	rng := optest.NewRand(48)
+	np := side * side * 3
+	pred, gt := rng.Uniform32(B*np, 0, 1), rng.Uniform32(B*np, 0, 1)
+	dL := rng.Uniform32(B, -1, 1)
+	run := func(batch int, pred, gt, dL []float32) ([]float32, []float32) {
+		s, err := n.NewState(batch, im)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Release()
+		pb, gb, lb := optest.Buffer(t, d, pred), optest.Buffer(t, d, gt), optest.Buffer(t, d, dL)
+		out, dP := optest.Zeros(t, d, batch), optest.Zeros(t, d, batch*np)
+		r := d.Record()
+		defer r.Release()
+		n.Forward(r, s, HWC(pb, 0, side, side), HWC(gb, 0, side, side), out, 0)
+		n.Backward(r, s, lb, 0, HWC(dP, 0, side, side), false)
+		optest.Submit(t, r)
+		return optest.Download[float32](t, out), optest.Download[float32](t, dP)
+	}
+	all, allDP := run(B, pred, gt, dL)
+	again, againDP := run(B, pred, gt, dL)
+	for b := range B {
+		one, oneDP := run(1, pred[b*np:(b+1)*np], gt[b*np:(b+1)*np], dL[b:b+1])
+		if one[0] != all[b] || again[b] != all[b] {
+			t.Errorf("pair %d: %v alone, %v in the batch, %v on the second run", b, one[0], all[b], again[b])
+		}
+		for i := range np {
+			if oneDP[i] != allDP[b*np+i] || againDP[b*np+i] != allDP[b*np+i] {
+				t.Fatalf("pair %d: dPred[%d] %v alone, %v in the batch, %v on the second run", b, i, oneDP[i], allDP[b*np+i], againDP[b*np+i])
+			}
+		}
+	}
 }
 
 // TestSetGeometry: one state made for the largest lips box serves smaller boxes (padded per spec §10.2) and

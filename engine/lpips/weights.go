@@ -11,6 +11,7 @@ import (
 	"github.com/nlpodyssey/gopickle/pytorch"
 	"github.com/nlpodyssey/gopickle/types"
 
+	"ern/compute"
 	"ern/engine/model"
 )
 
@@ -323,4 +324,14 @@ func LoadFound(path string) (*Weights, error) {
 		return nil, err
 	}
 	return Load(p)
+}
+
+// Open finds and loads the weights (Find(path): flag, $ERN_LPIPS_WEIGHTS, the cache) and builds the network on d.
+// Without weights the error wraps ErrUnavailable: report LPIPS as unavailable.
+func Open(d *compute.Device, path string) (*Net, error) {
+	w, err := LoadFound(path)
+	if err != nil {
+		return nil, err
+	}
+	return New(d, w)
 }

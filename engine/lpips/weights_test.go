@@ -149,6 +149,9 @@ func TestFind(t *testing.T) {
 	if _, err := LoadFound(""); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("LoadFound without weights: %v", err)
 	}
+	if _, err := Open(nil, ""); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Open without weights: %v", err)
+	}
 	w := randWeights(newRNG(63), AlexNet())
 	def := filepath.Join(cache, "ern", CacheName)
 	os.MkdirAll(filepath.Dir(def), 0o755)
