@@ -34,7 +34,8 @@ type Elem interface {
 	~float32 | ~uint32 | ~int32 | ~uint16 | ~uint8
 }
 
-// NewBuffer allocates size bytes (rounded up to 4) usable as storage buffer, copy source and copy destination.
+// NewBuffer allocates size bytes (rounded up to 4) usable as storage buffer, copy source and copy destination, and
+// as the arguments of an indirect dispatch.
 func (d *Device) NewBuffer(size int, m Memory) (*Buffer, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("compute: NewBuffer: size %d must be positive", size)
@@ -43,7 +44,8 @@ func (d *Device) NewBuffer(size int, m Memory) (*Buffer, error) {
 	var buf vk.Buffer
 	if r := vk.CreateBuffer(d.dev, &vk.BufferCreateInfo{
 		SType: vk.StructureTypeBufferCreateInfo, Size: vk.DeviceSize(size), SharingMode: vk.SharingModeExclusive,
-		Usage: vk.BufferUsageFlags(vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit),
+		Usage: vk.BufferUsageFlags(vk.BufferUsageStorageBufferBit | vk.BufferUsageTransferSrcBit | vk.BufferUsageTransferDstBit |
+			vk.BufferUsageIndirectBufferBit),
 	}, nil, &buf); r != vk.Success {
 		return nil, fmt.Errorf("compute: vkCreateBuffer(%d bytes): %w", size, vkError(r))
 	}

@@ -23,6 +23,13 @@ type Recorder struct {
 	err      error
 	commands int
 	timer    *dispatchTimer
+
+	// scaled dispatch (indirect.go): the open scope, the blocks of tables and arguments (reused after Submit),
+	// and the next unused block of this recording.
+	scope       *scaledScope
+	blocks      []*scaledBlock
+	nextBlock   int
+	scaleKernel *Kernel
 }
 
 const setsPerPool = 64
@@ -76,10 +83,11 @@ func (r *Recorder) fail(err error) {
 // Err returns the first recording error, if any.
 func (r *Recorder) Err() error { return r.err }
 
-// order emits the barrier that makes the next command see every earlier write.
+// order emits the barrier that makes the next command see every earlier write, including an indirect dispatch's
+// reading of its arguments.
 func (r *Recorder) order() {
 	if r.commands > 0 {
-		barrier(r.cb, vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit)
+		barrier(r.cb, vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit|vk.PipelineStageDrawIndirectBit)
 	}
 	r.commands++
 }
@@ -87,11 +95,15 @@ func (r *Recorder) order() {
 // Barrier is implied between commands; it exists so code can state an ordering it relies on.
 func (r *Recorder) Barrier() {}
 
-// barrier makes compute and transfer writes visible to the dst stages (host reads only when dst includes host).
+// barrier makes compute and transfer writes visible to the dst stages (host reads only when dst includes host,
+// indirect-argument reads only when it includes draw-indirect).
 func barrier(cb vk.CommandBuffer, dst vk.PipelineStageFlagBits) {
 	access := vk.AccessShaderReadBit | vk.AccessShaderWriteBit | vk.AccessTransferReadBit | vk.AccessTransferWriteBit
 	if dst&vk.PipelineStageHostBit != 0 {
 		access |= vk.AccessHostReadBit
+	}
+	if dst&vk.PipelineStageDrawIndirectBit != 0 {
+		access |= vk.AccessIndirectCommandReadBit
 	}
 	vk.CmdPipelineBarrier(cb, vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit),
 		vk.PipelineStageFlags(dst), 0,
@@ -101,7 +113,8 @@ func barrier(cb vk.CommandBuffer, dst vk.PipelineStageFlagBits) {
 }
 
 // Dispatch1D launches n invocations along x (workgroups of the kernel's local size), splitting more than the
-// device's workgroup-count limit across z; shaders index with ern_gid() and guard i < n.
+// device's workgroup-count limit across z; shaders index with ern_gid() and guard i < n. Inside a scaled scope
+// (BeginScaled) the dispatch becomes indirect and runs only the invocations the scope's live count needs.
 func (r *Recorder) Dispatch1D(k *Kernel, n int, push any, bufs ...*Buffer) {
 	r.Dispatch2D(k, n, 1, push, bufs...)
 }
@@ -121,6 +134,12 @@ func (r *Recorder) Dispatch2D(k *Kernel, n, ny int, push any, bufs ...*Buffer) {
 		r.fail(fmt.Errorf("compute: %s: dispatch of %d×%d is beyond the device's workgroup limits", k.label, n, ny))
 		return
 	}
+	if r.scope != nil {
+		if r.err == nil {
+			r.dispatchScaled(k, n, ny, push, bufs)
+		}
+		return
+	}
 	r.DispatchGroups(k, uint32(gx), uint32(ny), uint32(gz), push, bufs...)
 }
 
@@ -129,29 +148,8 @@ func (r *Recorder) DispatchGroups(k *Kernel, gx, gy, gz uint32, push any, bufs .
 	if r.err != nil {
 		return
 	}
-	if len(bufs) != k.nbind {
-		r.fail(fmt.Errorf("compute: %s takes %d buffers, got %d", k.label, k.nbind, len(bufs)))
+	if !r.bind(k, push, bufs) {
 		return
-	}
-	pc, err := pushBytes(push)
-	if err != nil {
-		r.fail(fmt.Errorf("compute: %s: %w", k.label, err))
-		return
-	}
-	if len(pc) < k.pushLen {
-		r.fail(fmt.Errorf("compute: %s: push constants are %d bytes, shader expects %d", k.label, len(pc), k.pushLen))
-		return
-	}
-	set, err := r.descriptorSet(k, bufs)
-	if err != nil {
-		r.fail(err)
-		return
-	}
-	r.order()
-	vk.CmdBindPipeline(r.cb, vk.PipelineBindPointCompute, k.pipe)
-	vk.CmdBindDescriptorSets(r.cb, vk.PipelineBindPointCompute, k.layout, 0, 1, []vk.DescriptorSet{set}, 0, nil)
-	if k.pushLen > 0 {
-		vk.CmdPushConstants(r.cb, k.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, uint32(k.pushLen), unsafe.Pointer(&pc[0]))
 	}
 	if r.timer != nil {
 		r.timer.start(r.cb, k.label)
@@ -160,6 +158,36 @@ func (r *Recorder) DispatchGroups(k *Kernel, gx, gy, gz uint32, push any, bufs .
 	if r.timer != nil {
 		r.timer.stop(r.cb)
 	}
+}
+
+// bind checks a dispatch's buffers and push constants, orders it after the previous command and binds its
+// pipeline, descriptor set and push constants; false (with the error recorded) when the dispatch is invalid.
+func (r *Recorder) bind(k *Kernel, push any, bufs []*Buffer) bool {
+	if len(bufs) != k.nbind {
+		r.fail(fmt.Errorf("compute: %s takes %d buffers, got %d", k.label, k.nbind, len(bufs)))
+		return false
+	}
+	pc, err := pushBytes(push)
+	if err != nil {
+		r.fail(fmt.Errorf("compute: %s: %w", k.label, err))
+		return false
+	}
+	if len(pc) < k.pushLen {
+		r.fail(fmt.Errorf("compute: %s: push constants are %d bytes, shader expects %d", k.label, len(pc), k.pushLen))
+		return false
+	}
+	set, err := r.descriptorSet(k, bufs)
+	if err != nil {
+		r.fail(err)
+		return false
+	}
+	r.order()
+	vk.CmdBindPipeline(r.cb, vk.PipelineBindPointCompute, k.pipe)
+	vk.CmdBindDescriptorSets(r.cb, vk.PipelineBindPointCompute, k.layout, 0, 1, []vk.DescriptorSet{set}, 0, nil)
+	if k.pushLen > 0 {
+		vk.CmdPushConstants(r.cb, k.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, uint32(k.pushLen), unsafe.Pointer(&pc[0]))
+	}
+	return true
 }
 
 func (r *Recorder) descriptorSet(k *Kernel, bufs []*Buffer) (vk.DescriptorSet, error) {
@@ -249,6 +277,9 @@ var ErrTimeout = errors.New("compute: device did not finish within 10 minutes")
 // Submit ends the recording, submits it, waits for completion, and resets the recorder for reuse. It returns the
 // first recording error, a submission error, or the validation messages that arrived meanwhile.
 func (r *Recorder) Submit() error {
+	if r.scope != nil {
+		r.fail(fmt.Errorf("compute: Submit inside an open scaled scope (BeginScaled without EndScaled)"))
+	}
 	if r.err != nil {
 		err := r.err
 		r.reset()
@@ -285,6 +316,7 @@ func (r *Recorder) Submit() error {
 
 func (r *Recorder) reset() {
 	r.err = nil
+	r.scope, r.nextBlock = nil, 0
 	vk.ResetFences(r.d.dev, 1, []vk.Fence{r.fence})
 	vk.ResetCommandBuffer(r.cb, 0)
 	// Keep the first descriptor pool for the next recording; extra pools served a large batch only.
@@ -319,6 +351,7 @@ func (r *Recorder) Release() {
 	if r.timer != nil {
 		r.timer.release()
 	}
+	r.releaseScaled()
 	d.mu.Lock()
 	delete(d.recs, r)
 	d.mu.Unlock()

@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2821d471efa37fd02de6ae14f1ea071d7ec0379c798615ff536fcb97aa63444c",
+		SourceHash: "13d6f39d7b703e563fbe9d7b9b48f7f3d45d9218c27a9511aff4225b8f1baeca",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "987c14ed1e70f9a0dd52e7109e7744d523b6851cd1be91d16fa673e01fbc8f7e",
+		SourceHash: "2d4cb89bca4884d3802444bc496aa01755bdbbea5d1bd95607949c787a69992c",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4eccd4008de4d29428aae5882360528e7f460b8287816e27718465574bb692db",
+		SourceHash: "14944ff251c494814b75b08627540c75c4bbc01ea4efebf0debb270a87bcb090",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "91d262f273d77a4df0d209edaecbdde6d284de18a399860c1b12f2d19c589455",
+		SourceHash: "cce4dacde6bc7a50272127e16fe2351839ee169212eee45a31bf7bb41eb182ba",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cd3c940851df99e72d2f6f8abc71aadb76cfa940c01cc2f232404f431897b003",
+		SourceHash: "b7d72291f0687289df1993b9ba949602e0f3a348b574fed7bb08c26b76c98d4b",
 	},
 	{
 		Name: "colsum_fwd",
@@ -121,7 +121,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "569c55f42c132ff2cd168459ab0f23a1301beef045730f4b685368a6db458598",
+		SourceHash: "8f5794382c4948656e96e4ec61bb1ec5721cda739e94a425948ccca6a43b4f26",
 	},
 	{
 		Name: "composite_bg",
@@ -146,7 +146,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "dab342c34ab9263a79050c2fbbb7e9f1e65b65d64582b073ace3f445d1f90b63",
+		SourceHash: "93f39d2df05570a8a7d7de4e18b443c9a4331e37e95eded6b732b26227f8cb1a",
 	},
 	{
 		Name: "composite_bg_train_bwd",
@@ -165,7 +165,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6c7d3b55aad129147f33b2a41ecf82a5077ec805787f7a70de1daba6db64acfe",
+		SourceHash: "42f1fb7559105aac20c0f1a0ef74c363319e5b5a9e3af160c54880fbc876caa9",
 	},
 	{
 		Name: "composite_bg_train_fwd",
@@ -184,7 +184,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8035600541f35010ab19382ba0af4bf67d54ed3d85e2057a84de47c8745f2c54",
+		SourceHash: "6b09dc5c431eb4bb47379ea884a3c063048977a4f730946eec15168e723a1f39",
 	},
 	{
 		Name: "composite_infer",
@@ -208,7 +208,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "733bc7c22008653d80e5b4b5786d1acfe685b1d5b4e9392b8d835825ea33b4f6",
+		SourceHash: "2c5d954136318176c5869409f1356d92765277337751f3a57a21196f4254a787",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -238,7 +238,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fc8a5392e1e957e50645fd30bebdc8e37dbac046322360c1b108c0193dc75072",
+		SourceHash: "be2fcec78985f66bc12a923dc3041f5cabd5a12012018277e0b3fddf403a941e",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -263,7 +263,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "88a40c5025e1eed4f8f59b2ba094ea48bc7ffb0619be4f159bfccaf7964d2c96",
+		SourceHash: "1ecffeaea1ed3f5365407c2d25efe54ad88b203de5e98cb082734fcdd9fd03f1",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -292,7 +292,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "46d0d253fc0b6242b9b19df81951714dcdb82e3fc11e95d0a8c0b114f3e6c6a3",
+		SourceHash: "108b9628b31a39d2df9468ab924015cd81cceb1fc0fdf4714acde7918e65315a",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -319,7 +319,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "295eb5b60f1e4dfd3add72a0aa675138a85a5afd73b59d9eeb8bb0b4ae53ce6e",
+		SourceHash: "b9c7ce692f18b4ffa411c6fe1bc482af0a072482d2c51a23e0778ccd48ac32c8",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -348,7 +348,23 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e3ba8ef240767a4538039be568a02ce51295bd96fce01e5f2062ce369c8faba4",
+		SourceHash: "fc8b22a9c6d11519fead1bb2722dcd16cb4543de8f637f54ed71494d6c4fa916",
+	},
+	{
+		Name: "dispatch_scale",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Count", ReadOnly: true},
+			{Binding: 1, Name: "Table", ReadOnly: true},
+			{Binding: 2, Name: "Args", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "count_word", Type: "uint", Offset: 0, Size: 4},
+			{Name: "max_n", Type: "uint", Offset: 4, Size: 4},
+		},
+		PushSize:   8,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "f2b7eaa7ca4c7777a5cea0a2edf0963dd22b6e18a7b9859930ff04210962de67",
 	},
 	{
 		Name: "ema_step",
@@ -364,7 +380,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ec5789db980b818d67b3e303a2ce6c29c4e3387316ecf9f8dcbc404b8bdb315f",
+		SourceHash: "175626f99da03444b7ca3940b7bccb9d204b0903546565f99da4655e240ea53f",
 	},
 	{
 		Name: "fill_fwd",
@@ -378,7 +394,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "76886f4b311b6f96559cc8d1b9e6eeb706cc421a6e3b3f9f9f2cd64bfa0cb36b",
+		SourceHash: "e2d363967cf909129d2344490797ace9412ecf1d84653e3d0bf5ee52d03e19d4",
 	},
 	{
 		Name: "freq_bwd",
@@ -397,7 +413,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f9ef671990dbe4a5f56e62ed57a5857320941dd05a7f3c6d2be790d30e42d267",
+		SourceHash: "2ff1e23b782d4bdcf41f2367e15656de74c184e2f598004510bf37c2bb360682",
 	},
 	{
 		Name: "freq_fwd",
@@ -415,7 +431,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a32c29f15265191822a296e2586b05e3e7d667ee49ab4a41e59c94c4ea0c34d8",
+		SourceHash: "ffe0e6f199dadd9eb2856c7419b121225745680e3d5eca039efb73b16e7383b4",
 	},
 	{
 		Name: "gate_bwd",
@@ -443,7 +459,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8c9517ca09648f46a8fd6796f631f5a4754d2b85b2aec9f4bbd547e8d52e6839",
+		SourceHash: "110d66c95dde5f69214604bf45ef277d93a28c4de1258fd22a9b95a5d08590e1",
 	},
 	{
 		Name: "gate_fwd",
@@ -468,7 +484,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "eb74642aef47325df7298604cea74073e22bd8f6210d7c431f925e9d7b99cde1",
+		SourceHash: "1247fd890a1996ecbca2e191a3cc854a1d12edd911ff01a62f8255978128cf21",
 	},
 	{
 		Name: "gate_reduce",
@@ -490,7 +506,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b984c4ee70f5ee8f6cc3fb2127b9dc6f6e3e0cceba35553cafe59e30f18e9d80",
+		SourceHash: "d3d44af5e26da020a5b0e2de398c9be63efb82b7568664c22b91c204ca993ba9",
 	},
 	{
 		Name: "grid_bwd",
@@ -521,7 +537,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "219ca047a44d98de9d82bd179216bacbeb44a3b8d371ce58c556a62700780d63",
+		SourceHash: "21e25566619d21659ed5dac0169651cdf8c8258be092fd43f7be78212ea6e7c6",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -553,7 +569,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "673b1bccc1da882aa5af6dc35c7c315375de06bf814a065e0a83ff2d1fda5e88",
+		SourceHash: "0447d633877f78e861ffd1f1e47a54b68d1128a4a33139b21666494a37e3c786",
 	},
 	{
 		Name: "grid_fwd",
@@ -584,7 +600,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "a1f2730f55b87922a339605a3c4346e3d3a8b621e2d7d31913daff6d6d0863f3",
+		SourceHash: "3b7c0f1b0e23f9418b5e3f8db87b7ee970de9cd147f3a2e6a5794583dfe0b0d2",
 	},
 	{
 		Name: "grid_probe",
@@ -613,7 +629,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "04f73ecb05c8dd7e17163eeba80e8ce4857c60e1bdd8d27c275ce256adc20eed",
+		SourceHash: "7f145f16a3a54497bd4077f3c74dd9bd6378ed982cacca8a8885ab5fddd65b0f",
 	},
 	{
 		Name: "head_gather_bwd",
@@ -632,7 +648,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0d55dad0e210d84c52f9b2b07c2936b1157df13547d1beacb71d67dada3796ac",
+		SourceHash: "3dbc7771e643476974abe7b2c547b7be23c1e6d7c85f95e59ae4d854062c9233",
 	},
 	{
 		Name: "head_gather_fwd",
@@ -657,7 +673,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7a146ee2492f525775aa8bb87dbc9a39d80b5c7a80c1c2a2c5ca98770b172908",
+		SourceHash: "cc93bb3c6d709deeb967386b181012435ec3c899959b7f2a3f63e6828cea54d3",
 	},
 	{
 		Name: "loss_fwd",
@@ -678,7 +694,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "828519e31b5b78fce6d5f543e12c6c9d89b866e2a495e52612601abf57065575",
+		SourceHash: "ba1dce4e712e81cd4f4d2972755377c304ee10175dcc81ba85fda0f749c08fa2",
 	},
 	{
 		Name: "lpips_conv_bwd",
@@ -711,7 +727,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "CB", Type: "uint", Default: 8},
 		},
-		SourceHash: "ad17cab2d06cf09397a8f52eda21ef49ffbe9de6e6406d7b38d3a48196ddefbc",
+		SourceHash: "e79c7b44a1087029b2d57e28aad47ee01d38bf281b434b0e39a7be13f6f9b329",
 	},
 	{
 		Name: "lpips_conv_fwd",
@@ -742,7 +758,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "CB", Type: "uint", Default: 8},
 		},
-		SourceHash: "9d5e34462fc8071cd50f965435f19d886c11d6abae84acab3500a538d5898246",
+		SourceHash: "d8f78aa2c2279327b62a1bb9318a0f08cda02378e8b9f93857d0dfa4924c6475",
 	},
 	{
 		Name: "lpips_head_bwd",
@@ -766,7 +782,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "381ab07ebaaa845e93d5a2fefecdf4266713ed3be77de1ea6bd70818db863e83",
+		SourceHash: "c5cf92a230204c00c0ff7c909134b9e7f015e9a927f61cd2d67af483757646a4",
 	},
 	{
 		Name: "lpips_head_fwd",
@@ -787,7 +803,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "31a45a435e8cdcaede83aaead7d8a95e02d5a188ccb7455b43cfc2b31a5296b8",
+		SourceHash: "a813e1d73c8a6ab86379b271d567d2f8f534f08ebfceafec283c59d326a970a7",
 	},
 	{
 		Name: "lpips_pool_bwd",
@@ -810,7 +826,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "75cd3bb63470f25acb34dff19c97c8a0f3926b60a004e3a1c9a8b39b495a64dc",
+		SourceHash: "d7ffb61ae6f941473814bef76e997b119fabd537ab05b5eea8b80f2af9f0d46f",
 	},
 	{
 		Name: "lpips_pool_fwd",
@@ -830,7 +846,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9d2865efbbe0bb43f2506a965ea43ba35ca39dff0c33d86b42dabd994163db6d",
+		SourceHash: "9de7a20105e531ea2251e861847c80bcfcaca549bb6edf2f8104bd81488584dd",
 	},
 	{
 		Name: "lpips_prep_bwd",
@@ -856,7 +872,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "32a99cf585d0739c5ef72455de3c3ad353afffbb43fabfac5f8c914b45089aba",
+		SourceHash: "facbe5a3604144685c5bf0f0f7c6940c92d5a84f640a177f8dc7a73e5888cec3",
 	},
 	{
 		Name: "lpips_prep_fwd",
@@ -882,7 +898,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "721f4e209a01c3f77b96a4a1b747415748f9212f12a1c172c441d857e08c6ff0",
+		SourceHash: "1df29686ca0d04eca1f872101235db4c5ec5110cfd84683b4c4838adb7773d8c",
 	},
 	{
 		Name: "lpips_sum_fwd",
@@ -900,7 +916,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "33ca5eb4bea7c2bcaac99bfa17b87066461670a118aa8382e4e45e1d92129089",
+		SourceHash: "08dd4ef0c5ccaa355c5e1be1cacc62071cb10c653f950128d06031c7de205884",
 	},
 	{
 		Name: "march_analytic",
@@ -936,7 +952,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cdb75f8e46220ab4845a13e62ff89be40a405e0dbdd48fe132e011c583718638",
+		SourceHash: "5e1da183f3a64b8bd2c401f615b14e9edc74ad0026d8639b88ec07d2d4286f96",
 	},
 	{
 		Name: "march_infer",
@@ -963,7 +979,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "71b4f787556ef19d4a38988c848ff08670bc0346d6bbcc5015b2ba113577be12",
+		SourceHash: "6c41a69dc29419eddcc04b1cb3e00c16bbef21df5c9d671935faf466aa14220d",
 	},
 	{
 		Name: "march_train",
@@ -990,7 +1006,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bca8b45bea272bd74cc9912ebba7a7678182e16f0990876365a1b32dfe2afd30",
+		SourceHash: "6c4cd42b6fcfe5d801ad848fd67cf72dd0e38bf8110651492382e0b8fc569201",
 	},
 	{
 		Name: "mlp_bwd",
@@ -1024,7 +1040,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "8e85323a8ca219494e3ca7e9cb42f40c21907647efafba4d788f6a5cf6736acd",
+		SourceHash: "44a3ba297d25777cefffa71e95274e697f5c0a0fe6b1d5d59d3e61e5319a27db",
 	},
 	{
 		Name: "mlp_fwd",
@@ -1057,7 +1073,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "26679e5c44fa7a83041d8379fc64e0681cbabdb6342fd791a5ddaf1c846f5b9c",
+		SourceHash: "86cae92ab36edc8a957d98028cddc0b627ff098ae07d5d857bd7e51c6174835b",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -1098,7 +1114,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "87c1c397a4dc011ceaa595e32d2a74e4c33060d7594faae9af479d8db71a496c",
+		SourceHash: "904bbfaa427acd863b8e53bff8766c3e82aed822bbe14396ac343e078c4f6e76",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -1138,7 +1154,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "511b7c3f194f1ee983cd319a2321d40b2c4d7a3b3a4b49ee5ac67cb10f6934da",
+		SourceHash: "652b175e6bacd609abc9173aa03828db4318b9f14bdada54f240c4beeca4e276",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -1168,7 +1184,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "SG", Type: "uint", Default: 8},
 			{ID: 1, Name: "RB", Type: "uint", Default: 2},
 		},
-		SourceHash: "13146ef7931ce4054be9e2607fcc8b6afd4d85a861afd90361a263f75c6bc2dc",
+		SourceHash: "516f447e27d85a668f01ffcfc868b81ed7dce6bac28c109496bee0bc0449c2e5",
 	},
 	{
 		Name: "mlp_wsum",
@@ -1185,7 +1201,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "aa135a069aed2154b45c8152fe32ccf81dee7467de51073e77f32b125e8bb9cd",
+		SourceHash: "08251446e7c92deb2f2b102bb1219bee24dc9cb4671f31992b03d0b68f9df611",
 	},
 	{
 		Name: "occ_bits",
@@ -1201,7 +1217,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8830e8059cb38662aa2d36915640e93817827b31a4d2e6063c467044f3cb448c",
+		SourceHash: "357ad64debc5f8fe3a31cb54ab0f313f09969b2dd5981e60b0dcf4a982791183",
 	},
 	{
 		Name: "occ_dilate",
@@ -1215,7 +1231,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "905ffbab7e5d67df18e01c31811561909fd36e640b2bb93c3d2fd4eb92a84449",
+		SourceHash: "624048b191bb9a263ef3ff091776c1679e863939ef9a17104bc1aaa1760f4c28",
 	},
 	{
 		Name: "occ_ema",
@@ -1230,7 +1246,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f8964292e1752c6e6321e72c64a7589e46c4b47d9f0ae2e6d2fdd76a83f64b8a",
+		SourceHash: "548fed9b532a0421168f214800559052ee4bcb0f88451c0f988605643f52f9b4",
 	},
 	{
 		Name: "occ_mean",
@@ -1247,7 +1263,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a7fed88043e3cdd994b2c61684857440e92baa8a1d7f0c301d989b4e6222e8aa",
+		SourceHash: "77a1181e20b8102152f6b376abac4438971b2b1b9cdcd7bc7c5cf25984e414b6",
 	},
 	{
 		Name: "occ_points",
@@ -1263,7 +1279,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4ae69dfa88e2702db4c1d6927241a0208eeb1dd3691cf9f1ab44865b90d232a8",
+		SourceHash: "c2be185988ea7100668e68ba19e22447fa391d601d84a6d17a37840510970b15",
 	},
 	{
 		Name: "occ_untrained",
@@ -1284,7 +1300,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "af141ac05b9dd5e59f6431ea003bc4df8c8191066609132c20068d99a9ed9910",
+		SourceHash: "115aaa3f01225788622d93f2f52e85a3e2131390100004deb02bb21e5cd93178",
 	},
 	{
 		Name: "rays_gen",
@@ -1320,7 +1336,7 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "602da5ed750594cb84b06a2bfe860847b0ddf13a48b6e023b72150d95b0f52f2",
+		SourceHash: "bede468c727ec0ceb240c8e5b39337eec622bbdb5b4799a8f06d61d729436626",
 	},
 	{
 		Name: "sh_bwd",
@@ -1337,7 +1353,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "43420da0443e071aa1096f036f202712371381968d27df4e2afdb20d296c49fd",
+		SourceHash: "80b4d117085e2f6de69ccf3c91071b1cdbbbcbc696d8665a901603580d97367a",
 	},
 	{
 		Name: "sh_fwd",
@@ -1353,7 +1369,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0bed93172fe150639c27b8001979f51902e3238339140ed8b472e5f342f36920",
+		SourceHash: "ac178729a6536e7d2bcf4d19a17a8666604d0e843fc7db52f99168897fae818b",
 	},
 	{
 		Name: "sum_reduce",
@@ -1368,7 +1384,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8782b2422d122062842530042e14749c73c98c9b3346d9974c80da0da8179bce",
+		SourceHash: "0d1d093af28ac0407eb07042c6c4ca36346b23db3df0fdf9eef1143ea882d9ea",
 	},
 	{
 		Name: "testcard_draw",
@@ -1388,7 +1404,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e6f08405dac8cd2bd863cc05a5d6bcf74eb40a3fd50436c3fc7758e3609cb9ae",
+		SourceHash: "ec9449eb68007439435c189a9dd203351482a9604ef71891650ed005ace1b2e2",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -1407,7 +1423,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bb2c3e00987086d0a1021f4475f8877d6572a1146fb6b1b4d1b1eef512881bfa",
+		SourceHash: "55f06f71dc888b6d24c333b1343dc5053e44c97285bde44df0db13c09eb4ffd8",
 	},
 	{
 		Name: "torsoocc_points",
@@ -1422,7 +1438,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5199dded47c4a84fabd2b2374954bc77bd82235153d8a487579cb117cd813f2e",
+		SourceHash: "219c322fe0bea4f85f89e5e2ddbad3ef8772ce1ac8f580e9af3189db83d3ef2b",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1444,7 +1460,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "12cae069354f5f438f929a1a592ef641da81ed2c5bdce85c4d8ccc3e62b4730d",
+		SourceHash: "a6eb70a8fbb069e1d860b508d6170186b0d6238742384368e73564ba1c846dca",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1461,6 +1477,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b10455f532743e466bd67e5bdb96e6190d41b417d869c36471b33fcb92da3c79",
+		SourceHash: "d9e51b44ee126d7e745fa43c2386e6bfba0f17fc90030a0ad263104565ec6731",
 	},
 }
