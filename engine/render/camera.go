@@ -81,22 +81,23 @@ func NearFar(o, d [3]float64, b Box, minNear float64) (near, far float64) {
 // SetKind selects how a RaySet picks pixels.
 type SetKind uint32
 
-// Ray-set kinds, numbered as rays_gen's mode.
+// Ray-set kinds, numbered as rays_gen's mode (SetDevice runs as mode 3 without the upload).
 const (
 	SetRect    SetKind = iota // a row-major rectangle (the whole image, the face or the lips box)
 	SetRandom                 // N uniform random pixels with replacement (stage 1, 3 training)
 	SetPatches                // NumPatches random Patch×Patch squares, row-major inside each (stage 2)
 	SetList                   // an explicit pixel list, uploaded by the caller
+	SetDevice                 // N pixels already in RayBuffers.Pix, written by an earlier command (engine/errmap)
 )
 
 // RaySet says which pixels of a camera get rays.
 type RaySet struct {
 	Kind           SetKind
-	X0, Y0, W, H   int // SetRect: columns [X0, X0+W), rows [Y0, Y0+H)
-	N              int // SetRandom: ray count
-	Patch, Patches int // SetPatches: side and count
-	List           []uint32
-	Seed           uint32 // SetRandom, SetPatches
+	X0, Y0, W, H   int      // SetRect: columns [X0, X0+W), rows [Y0, Y0+H)
+	N              int      // SetRandom, SetDevice: ray count
+	Patch, Patches int      // SetPatches: side and count
+	List           []uint32 // SetList; for SetDevice optionally a host copy of the pixels, read only by Pixel/RaysRef
+	Seed           uint32   // SetRandom, SetPatches
 }
 
 // FullImage is every pixel of c in row-major order.
@@ -107,7 +108,7 @@ func (s RaySet) Count() int {
 	switch s.Kind {
 	case SetRect:
 		return s.W * s.H
-	case SetRandom:
+	case SetRandom, SetDevice:
 		return s.N
 	case SetPatches:
 		return s.Patch * s.Patch * s.Patches
@@ -126,6 +127,10 @@ func (s RaySet) Validate(c Camera) error {
 	case SetRandom:
 		if s.N <= 0 {
 			return errors.New("render: random ray set needs N > 0")
+		}
+	case SetDevice:
+		if s.N <= 0 {
+			return errors.New("render: device pixel set needs N > 0")
 		}
 	case SetPatches:
 		if s.Patch <= 0 || s.Patches <= 0 || s.Patch >= c.W || s.Patch >= c.H {

@@ -43,7 +43,8 @@ type raysPush struct {
 }
 
 // RecordRays appends rays_gen for camera c and pixel set s into b (s.Count() must equal b.N). A SetList is uploaded
-// into b.Pix now, before the recording is submitted.
+// into b.Pix now, before the recording is submitted; a SetDevice set reads the pixels an earlier command of the
+// recording wrote into b.Pix (errmap.Map.RecordSample).
 func (r *Renderer) RecordRays(rec *compute.Recorder, b *RayBuffers, c Camera, s RaySet) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -60,7 +61,7 @@ func (r *Renderer) RecordRays(rec *compute.Recorder, b *RayBuffers, c Camera, s 
 		}
 	}
 	p := &raysPush{FX: float32(c.FX), FY: float32(c.FY), CX: float32(c.CX), CY: float32(c.CY),
-		W: uint32(c.W), H: uint32(c.H), N: uint32(b.N), Mode: uint32(s.Kind), Seed: s.Seed,
+		W: uint32(c.W), H: uint32(c.H), N: uint32(b.N), Mode: uint32(min(s.Kind, SetList)), Seed: s.Seed,
 		BMinX: float32(r.cfg.Box.Min[0]), BMinY: float32(r.cfg.Box.Min[1]), BMinZ: float32(r.cfg.Box.Min[2]),
 		BMaxX: float32(r.cfg.Box.Max[0]), BMaxY: float32(r.cfg.Box.Max[1]), BMaxZ: float32(r.cfg.Box.Max[2]),
 		MinNear: float32(r.cfg.MinNear)}
