@@ -10,7 +10,14 @@
 //     all 68 (face), each set centred on its own mean, mean Euclidean distance in pixels, averaged over frames.
 //     A frame where either image has no detected face is counted and left out of the average (upstream crashes).
 //
-// Record and Summary (meter.go) hold one frame's scores and their averages. LPIPS lives in engine/lpips.
+// Record and Summary (meter.go) hold one frame's scores and their averages. LPIPS lives in engine/lpips; Records
+// carry it as NaN ("unavailable") unless the caller fills it in.
+//
+// Report (report*.go) is the evaluation report that needs no model: fed by Records (and, for the strips, the
+// image pairs of chosen frames — PickFrames gives the best, median and worst by PSNR) it writes per-frame JSON
+// and CSV, a summary table (JSON, Markdown), per-frame PSNR and LMD plots against time and a PSNR histogram
+// (SVG, gonum/plot), ground truth | render | error heat map strips (PNG), report.md, and report.html, one
+// self-contained page.
 //
 // Why cgo to Debian's dlib rather than reading the model in Go: LMD is only comparable with published numbers
 // if the landmarks are dlib's, bit for bit. That means dlib's HOG feature pyramid (fhog with its cell

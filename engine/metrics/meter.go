@@ -89,19 +89,21 @@ func Evaluate(frame int, pred, gt *RGB, face data.Rect, lm *Landmarker) (Record,
 // only the frames where both images had a face; the others are counted. LPIPS is NaN (unavailable) unless every
 // frame has it.
 type Summary struct {
-	Frames     int
-	PSNR       float64
-	PSNRFace   float64
-	SSIM       float64
-	SSIMFace   float64
-	LPIPS      float64
-	LPIPSFace  float64
-	LMD        float64 // NaN when no frame had faces in both images
-	LMDFace    float64 // likewise
-	LMDFrames  int
-	NoFacePred int // frames whose render had no detected face
-	NoFaceGT   int // frames whose ground truth had no detected face
-	LMDRun     bool
+	Frames      int
+	PSNR        float64
+	PSNRFace    float64
+	SSIM        float64
+	SSIMFace    float64
+	LPIPS       float64
+	LPIPSFace   float64
+	LMD         float64 // NaN when no frame had faces in both images
+	LMDFace     float64 // likewise
+	LMDFrames   int
+	NoFacePred  int // frames whose render had no detected face
+	NoFaceGT    int // frames whose ground truth had no detected face
+	InfPSNR     int // frames whose PSNR is +Inf (identical images); PSNR is then +Inf too, as upstream's mean
+	InfPSNRFace int
+	LMDRun      bool
 }
 
 // Summarize averages recs.
@@ -116,6 +118,12 @@ func Summarize(recs []Record) Summary {
 		s.SSIMFace += r.SSIMFace
 		s.LPIPS += r.LPIPS
 		s.LPIPSFace += r.LPIPSFace
+		if math.IsInf(r.PSNR, 1) {
+			s.InfPSNR++
+		}
+		if math.IsInf(r.PSNRFace, 1) {
+			s.InfPSNRFace++
+		}
 		lpipsAll = lpipsAll && !math.IsNaN(r.LPIPS) && !math.IsNaN(r.LPIPSFace)
 		if !r.LMDRun {
 			continue

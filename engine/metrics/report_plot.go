@@ -87,6 +87,7 @@ func timePlot(title, ylabel string, frames []int, fps float64, ss ...series) ([]
 	if !any {
 		return nil, nil
 	}
+	p.Y.Max += 0.3 * (p.Y.Max - p.Y.Min) // headroom for the legend (top right) above the curves
 	return svgOf(p)
 }
 
