@@ -228,19 +228,32 @@ func loadStateDict(path string) (out map[string]*pytorch.Tensor, err error) {
 	return out, nil
 }
 
-// tensorFloat32 reads a (possibly strided) floating-point tensor in row-major order.
+// tensorFloat32 reads a (possibly strided) floating-point tensor in row-major order as float32.
 func tensorFloat32(t *pytorch.Tensor) ([]float32, error) {
-	var at func(i int) float32
+	v, err := tensorFloat64(t)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out, nil
+}
+
+// tensorFloat64 reads a (possibly strided) floating-point tensor in row-major order.
+func tensorFloat64(t *pytorch.Tensor) ([]float64, error) {
+	var at func(i int) float64
 	var n int
 	switch s := t.Source.(type) {
 	case *pytorch.FloatStorage:
-		at, n = func(i int) float32 { return s.Data[i] }, len(s.Data)
+		at, n = func(i int) float64 { return float64(s.Data[i]) }, len(s.Data)
 	case *pytorch.HalfStorage:
-		at, n = func(i int) float32 { return s.Data[i] }, len(s.Data)
+		at, n = func(i int) float64 { return float64(s.Data[i]) }, len(s.Data)
 	case *pytorch.BFloat16Storage:
-		at, n = func(i int) float32 { return s.Data[i] }, len(s.Data)
+		at, n = func(i int) float64 { return float64(s.Data[i]) }, len(s.Data)
 	case *pytorch.DoubleStorage:
-		at, n = func(i int) float32 { return float32(s.Data[i]) }, len(s.Data)
+		at, n = func(i int) float64 { return s.Data[i] }, len(s.Data)
 	default:
 		return nil, fmt.Errorf("storage %T is not floating point", t.Source)
 	}
@@ -251,7 +264,7 @@ func tensorFloat32(t *pytorch.Tensor) ([]float32, error) {
 	for _, s := range t.Size {
 		total *= s
 	}
-	out := make([]float32, total)
+	out := make([]float64, total)
 	idx := make([]int, len(t.Size))
 	for k := range out {
 		off := t.StorageOffset
