@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "13d6f39d7b703e563fbe9d7b9b48f7f3d45d9218c27a9511aff4225b8f1baeca",
+		SourceHash: "6a0d2eeaa0a32478f7ba3b42b9c3d691d4c0e4ac665bba037345e74fa3f9d19c",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2d4cb89bca4884d3802444bc496aa01755bdbbea5d1bd95607949c787a69992c",
+		SourceHash: "fc1e904a8d0bdbf70d09f01ee52f6d73da61a927c20c0772ea196c5db5d227ad",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "14944ff251c494814b75b08627540c75c4bbc01ea4efebf0debb270a87bcb090",
+		SourceHash: "be622255a0ef68807e29cffc03c91b594e344dfbee96538d9e9f37b8bbc63ce3",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cce4dacde6bc7a50272127e16fe2351839ee169212eee45a31bf7bb41eb182ba",
+		SourceHash: "fe99448baaa6a0f54fd6d3766301a6b53c2d4b0dff328d2cbc16b13902ffeb02",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b7d72291f0687289df1993b9ba949602e0f3a348b574fed7bb08c26b76c98d4b",
+		SourceHash: "691d0353c416e77da6078794854e63665e6f54ed98f4484580c3db05491188d9",
 	},
 	{
 		Name: "colsum_fwd",
@@ -121,7 +121,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8f5794382c4948656e96e4ec61bb1ec5721cda739e94a425948ccca6a43b4f26",
+		SourceHash: "6ffc440e08010a0e60ac100088607294e63454d6ebf67509b9b37cb863c4eef8",
 	},
 	{
 		Name: "composite_bg",
@@ -146,7 +146,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "93f39d2df05570a8a7d7de4e18b443c9a4331e37e95eded6b732b26227f8cb1a",
+		SourceHash: "743402186e3745d4906edd4c0a4be486e4952fb7e09d09c31ad7326a660a8aed",
 	},
 	{
 		Name: "composite_bg_train_bwd",
@@ -165,7 +165,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "42f1fb7559105aac20c0f1a0ef74c363319e5b5a9e3af160c54880fbc876caa9",
+		SourceHash: "68dfc3e0bbaa524a1d4a7113934f2b5754b27a84729adab656aefb7fedc8ca21",
 	},
 	{
 		Name: "composite_bg_train_fwd",
@@ -184,7 +184,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6b09dc5c431eb4bb47379ea884a3c063048977a4f730946eec15168e723a1f39",
+		SourceHash: "49de678eb9ff4b2fecc39da2af9284dbc382a59f2650971a90347bec21b38bc5",
 	},
 	{
 		Name: "composite_infer",
@@ -197,18 +197,16 @@ var manifest = []Kernel{
 			{Binding: 5, Name: "WS", ReadOnly: false},
 			{Binding: 6, Name: "Depth", ReadOnly: false},
 			{Binding: 7, Name: "AliveNext", ReadOnly: false},
-			{Binding: 8, Name: "Counter", ReadOnly: false},
+			{Binding: 8, Name: "Plan", ReadOnly: false},
 		},
 		Push: []Member{
-			{Name: "n_alive", Type: "uint", Offset: 0, Size: 4},
-			{Name: "n_step", Type: "uint", Offset: 4, Size: 4},
-			{Name: "first", Type: "uint", Offset: 8, Size: 4},
-			{Name: "t_thresh", Type: "float", Offset: 12, Size: 4},
+			{Name: "first", Type: "uint", Offset: 0, Size: 4},
+			{Name: "t_thresh", Type: "float", Offset: 4, Size: 4},
 		},
-		PushSize:   16,
+		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2c5d954136318176c5869409f1356d92765277337751f3a57a21196f4254a787",
+		SourceHash: "a4fd2e13b6d06bae0dc6157f7058df3c5b644b114bfba937260a62ffce646c8f",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -238,7 +236,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "be2fcec78985f66bc12a923dc3041f5cabd5a12012018277e0b3fddf403a941e",
+		SourceHash: "ca87ef20209ae7439cf93bd69ff04c7c063630bba3995183bf79ea9047b22c5e",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -263,7 +261,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1ecffeaea1ed3f5365407c2d25efe54ad88b203de5e98cb082734fcdd9fd03f1",
+		SourceHash: "ae5dda55bd634337ba44b40653c03f2c59b6e4eaa1b4911ac1f80396e24a1c50",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -292,7 +290,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "108b9628b31a39d2df9468ab924015cd81cceb1fc0fdf4714acde7918e65315a",
+		SourceHash: "2027f293f4b830651189bf310945ab7b303473ce9e6f47987f127164e5f980ff",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -319,7 +317,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b9c7ce692f18b4ffa411c6fe1bc482af0a072482d2c51a23e0778ccd48ac32c8",
+		SourceHash: "5407d310d288442cdecf4acd80e750216ceaada35c24e655c247002cc6469449",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -348,7 +346,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fc8b22a9c6d11519fead1bb2722dcd16cb4543de8f637f54ed71494d6c4fa916",
+		SourceHash: "85cc785531cb0fe86553ee884f43d0d2f109cbe93189b1aeb5bacf3351bee557",
 	},
 	{
 		Name: "dispatch_scale",
@@ -364,7 +362,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f2b7eaa7ca4c7777a5cea0a2edf0963dd22b6e18a7b9859930ff04210962de67",
+		SourceHash: "3c276bbf67d34c708696a2e73b6056c25cb7621b5fa59d71388e39a1045fb20e",
 	},
 	{
 		Name: "ema_step",
@@ -380,7 +378,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "175626f99da03444b7ca3940b7bccb9d204b0903546565f99da4655e240ea53f",
+		SourceHash: "b303b23ffc51b0ff7422998fd4031aa5a1591c653304c50ce4404c854361873e",
 	},
 	{
 		Name: "errmap_cdf",
@@ -396,7 +394,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5db8132fb81ebfcd2c620a77fa0ff7a50aacd4ffeecc32726995723101f24cdc",
+		SourceHash: "c648d34917e92c62e6aba3178fb8de8452da62ea670cba74ab0009c75cbb6361",
 	},
 	{
 		Name: "errmap_sample",
@@ -415,7 +413,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "46487a113c80ad2385695a8d5e6da75e3c60f7abbb2adcc78b152313f0fc1797",
+		SourceHash: "9735cff940f6b85a044c66e723d878585bebc160d30f0a2b4c0328a5152ea007",
 	},
 	{
 		Name: "errmap_update",
@@ -435,7 +433,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9526432ad4e4e64b89d75bad1512b4db6a1819dd11f82bd846b53d94c01ae9fc",
+		SourceHash: "d591ca02ba926e8ea3b221075042eb1ab6c5bfe94ea7df14be10bd4c77b5237f",
 	},
 	{
 		Name: "fill_fwd",
@@ -449,7 +447,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e2d363967cf909129d2344490797ace9412ecf1d84653e3d0bf5ee52d03e19d4",
+		SourceHash: "95cb437adbc18c01b2679ced84cee71c8a606ff2049d26de960febda17a2ba1c",
 	},
 	{
 		Name: "freq_bwd",
@@ -468,7 +466,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2ff1e23b782d4bdcf41f2367e15656de74c184e2f598004510bf37c2bb360682",
+		SourceHash: "8c68bd54f215290ecd254daa220f7c936ed442b9225264fe5fdd82f694dc3af3",
 	},
 	{
 		Name: "freq_fwd",
@@ -486,7 +484,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ffe0e6f199dadd9eb2856c7419b121225745680e3d5eca039efb73b16e7383b4",
+		SourceHash: "8c0dfd3668010a0ae8aaa161bff0557491edcd8fbd94dd77a49a4759d1b39f20",
 	},
 	{
 		Name: "gate_bwd",
@@ -514,7 +512,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "110d66c95dde5f69214604bf45ef277d93a28c4de1258fd22a9b95a5d08590e1",
+		SourceHash: "79b3afdd34a0737707237d141e7b50736f598b1c9563dbcd599c569dbf54c638",
 	},
 	{
 		Name: "gate_fwd",
@@ -539,7 +537,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1247fd890a1996ecbca2e191a3cc854a1d12edd911ff01a62f8255978128cf21",
+		SourceHash: "05166bb653db6c0bd9a5fe6216a8232c6a8c7109509e61a1e321cfc297b60244",
 	},
 	{
 		Name: "gate_reduce",
@@ -561,7 +559,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d3d44af5e26da020a5b0e2de398c9be63efb82b7568664c22b91c204ca993ba9",
+		SourceHash: "a13e5e8eeb9c5354fa9b8b3730c2a916ff31c810ee32104d44918badeb7524c3",
 	},
 	{
 		Name: "grid_bwd",
@@ -592,7 +590,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "21e25566619d21659ed5dac0169651cdf8c8258be092fd43f7be78212ea6e7c6",
+		SourceHash: "cfedbd25730d68e3fdf381d919adb1d763d4f5939053f461d80aeecdd5422fbe",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -624,7 +622,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "0447d633877f78e861ffd1f1e47a54b68d1128a4a33139b21666494a37e3c786",
+		SourceHash: "52f53f2c8d563c73b7c9fbadfc2c157aa9f88cdf5988603b4f660c0ab4195918",
 	},
 	{
 		Name: "grid_fwd",
@@ -655,7 +653,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "3b7c0f1b0e23f9418b5e3f8db87b7ee970de9cd147f3a2e6a5794583dfe0b0d2",
+		SourceHash: "73004b85c6303d6a3a98a2099be90e421f76a3764e7622ffc3ad0cc4f0710a94",
 	},
 	{
 		Name: "grid_probe",
@@ -684,7 +682,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "7f145f16a3a54497bd4077f3c74dd9bd6378ed982cacca8a8885ab5fddd65b0f",
+		SourceHash: "d4dd635ee2914af171af6e6bc6213982097d261f4a9949041178dcd8fec4654d",
 	},
 	{
 		Name: "head_gather_bwd",
@@ -703,7 +701,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3dbc7771e643476974abe7b2c547b7be23c1e6d7c85f95e59ae4d854062c9233",
+		SourceHash: "64968ec909920abc8033ed392e81807349a7557999276b173fec324fc59a451a",
 	},
 	{
 		Name: "head_gather_fwd",
@@ -728,7 +726,26 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cc93bb3c6d709deeb967386b181012435ec3c899959b7f2a3f63e6828cea54d3",
+		SourceHash: "73fb1e8821e7823a9b624200c45209c8a7afb042990e61713ea13df40ea0676c",
+	},
+	{
+		Name: "infer_plan",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Plan", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "first", Type: "uint", Offset: 4, Size: 4},
+			{Name: "max_steps", Type: "uint", Offset: 8, Size: 4},
+			{Name: "local", Type: "uint", Offset: 12, Size: 4},
+			{Name: "max_x", Type: "uint", Offset: 16, Size: 4},
+			{Name: "pieces", Type: "uint", Offset: 20, Size: 4},
+			{Name: "piece", Type: "uint", Offset: 24, Size: 4},
+		},
+		PushSize:   28,
+		LocalSize:  [3]uint32{1, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "bf2d6c0ccabef9bf7c187e986c7db05314d359b41f7647254692346940f35d7d",
 	},
 	{
 		Name: "loss_fwd",
@@ -749,7 +766,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ba1dce4e712e81cd4f4d2972755377c304ee10175dcc81ba85fda0f749c08fa2",
+		SourceHash: "ea5931341200b51c54a2ed9b36e7d9d079db6de7f5b1800e9bfd2b51e1685a12",
 	},
 	{
 		Name: "loss_head_fwd",
@@ -780,7 +797,7 @@ var manifest = []Kernel{
 		PushSize:   48,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "596cfa68b0933cdf0ef268c711208efae00d88fcfc626e9a9beb6c26bb75efcd",
+		SourceHash: "78a34f003ea941c7beab6a2f25cf5ec5d01c59a40c9dc287ce83499c74a16a1e",
 	},
 	{
 		Name: "loss_head_reduce",
@@ -801,7 +818,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e865ead73f4f8458d0e2b77c675e036581545f79eb32e574815a99618b982de5",
+		SourceHash: "9b9e09fa8dc776e5161f6e2b4e4e7188c4432b7a28c80a629e94bd6391ba161f",
 	},
 	{
 		Name: "loss_head_smooth_fwd",
@@ -821,7 +838,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6fe7eecea594cb7e720a21dcd9022c92ce0987784b5d7c4b30869125a9e184c0",
+		SourceHash: "89018c2fd13a12a46d99884ba9704d89cb7d3aaa843fd42d3c8765de799d22b6",
 	},
 	{
 		Name: "lpips_conv_bwd",
@@ -854,7 +871,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "CB", Type: "uint", Default: 8},
 		},
-		SourceHash: "e79c7b44a1087029b2d57e28aad47ee01d38bf281b434b0e39a7be13f6f9b329",
+		SourceHash: "3a943f6e1617f75a0f7f5e8db5e0055ff906d9d1a1a5507fffc8cc5c841b7eb7",
 	},
 	{
 		Name: "lpips_conv_fwd",
@@ -885,7 +902,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "CB", Type: "uint", Default: 8},
 		},
-		SourceHash: "d8f78aa2c2279327b62a1bb9318a0f08cda02378e8b9f93857d0dfa4924c6475",
+		SourceHash: "bb9b51dd0232f160e73ac6a14b044a1d5276e11ea296e01943babd78a0175e16",
 	},
 	{
 		Name: "lpips_head_bwd",
@@ -909,7 +926,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c5cf92a230204c00c0ff7c909134b9e7f015e9a927f61cd2d67af483757646a4",
+		SourceHash: "dad178513c3a99af99fbf6cdfb07a6aa36a89061dc9950d58f0b130a5b1487bc",
 	},
 	{
 		Name: "lpips_head_fwd",
@@ -930,7 +947,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a813e1d73c8a6ab86379b271d567d2f8f534f08ebfceafec283c59d326a970a7",
+		SourceHash: "953613407baf746f881937095c588a2ca1419a0a81e24e266c810439729ee8c9",
 	},
 	{
 		Name: "lpips_pool_bwd",
@@ -953,7 +970,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d7ffb61ae6f941473814bef76e997b119fabd537ab05b5eea8b80f2af9f0d46f",
+		SourceHash: "1ad17e298f8a702667c58aa19baf8505b2a892dcc7c1ae4f465e93372eb126b3",
 	},
 	{
 		Name: "lpips_pool_fwd",
@@ -973,7 +990,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9de7a20105e531ea2251e861847c80bcfcaca549bb6edf2f8104bd81488584dd",
+		SourceHash: "ed7c1a77667383d997fd617b8b99f4c129de986472bc016904abb7cacab9f624",
 	},
 	{
 		Name: "lpips_prep_bwd",
@@ -999,7 +1016,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "facbe5a3604144685c5bf0f0f7c6940c92d5a84f640a177f8dc7a73e5888cec3",
+		SourceHash: "3e5b9e74b4c2e3087bd954227b524b43502b4a57f0b640daeebb089261f55fc5",
 	},
 	{
 		Name: "lpips_prep_fwd",
@@ -1025,7 +1042,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1df29686ca0d04eca1f872101235db4c5ec5110cfd84683b4c4838adb7773d8c",
+		SourceHash: "0ce257a5f0877def2f4014aac27a5cd0e18b6ccb131e093a3f8d42bbb1e00f00",
 	},
 	{
 		Name: "lpips_sum_fwd",
@@ -1043,7 +1060,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "08dd4ef0c5ccaa355c5e1be1cacc62071cb10c653f950128d06031c7de205884",
+		SourceHash: "275f33c11e762332a87081673168850e1646f607ea19721483ae7a1d833a45fb",
 	},
 	{
 		Name: "march_analytic",
@@ -1079,7 +1096,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5e1da183f3a64b8bd2c401f615b14e9edc74ad0026d8639b88ec07d2d4286f96",
+		SourceHash: "346b6c14d18a0092d133034086bf57830faf622da38d4a97f4765cdf717af7f0",
 	},
 	{
 		Name: "march_infer",
@@ -1089,24 +1106,23 @@ var manifest = []Kernel{
 			{Binding: 2, Name: "NearFar", ReadOnly: true},
 			{Binding: 3, Name: "Bits", ReadOnly: true},
 			{Binding: 4, Name: "Alive", ReadOnly: true},
-			{Binding: 5, Name: "RaysT", ReadOnly: false},
-			{Binding: 6, Name: "Pos", ReadOnly: false},
-			{Binding: 7, Name: "Dir", ReadOnly: false},
-			{Binding: 8, Name: "Deltas", ReadOnly: false},
+			{Binding: 5, Name: "Plan", ReadOnly: true},
+			{Binding: 6, Name: "RaysT", ReadOnly: false},
+			{Binding: 7, Name: "Pos", ReadOnly: false},
+			{Binding: 8, Name: "Dir", ReadOnly: false},
+			{Binding: 9, Name: "Deltas", ReadOnly: false},
 		},
 		Push: []Member{
-			{Name: "n_alive", Type: "uint", Offset: 0, Size: 4},
-			{Name: "n_step", Type: "uint", Offset: 4, Size: 4},
-			{Name: "first", Type: "uint", Offset: 8, Size: 4},
-			{Name: "perturb", Type: "uint", Offset: 12, Size: 4},
-			{Name: "seed", Type: "uint", Offset: 16, Size: 4},
-			{Name: "dt", Type: "float", Offset: 20, Size: 4},
-			{Name: "bound", Type: "float", Offset: 24, Size: 4},
+			{Name: "first", Type: "uint", Offset: 0, Size: 4},
+			{Name: "perturb", Type: "uint", Offset: 4, Size: 4},
+			{Name: "seed", Type: "uint", Offset: 8, Size: 4},
+			{Name: "dt", Type: "float", Offset: 12, Size: 4},
+			{Name: "bound", Type: "float", Offset: 16, Size: 4},
 		},
-		PushSize:   28,
+		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6c41a69dc29419eddcc04b1cb3e00c16bbef21df5c9d671935faf466aa14220d",
+		SourceHash: "091c351f6157240b5a8cb212070c914b515f87eb7b4542b502bb08c2b08bd64f",
 	},
 	{
 		Name: "march_train",
@@ -1133,7 +1149,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6c4cd42b6fcfe5d801ad848fd67cf72dd0e38bf8110651492382e0b8fc569201",
+		SourceHash: "1868a2281c8c9c334b184232dc15206ad7f19caf0976d7856a72a4e72f62815a",
 	},
 	{
 		Name: "mlp_bwd",
@@ -1167,7 +1183,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "44a3ba297d25777cefffa71e95274e697f5c0a0fe6b1d5d59d3e61e5319a27db",
+		SourceHash: "98366a4abe2a603e99e0ed2203a051e20204623155957da3606dd65408ef326e",
 	},
 	{
 		Name: "mlp_fwd",
@@ -1200,7 +1216,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "86cae92ab36edc8a957d98028cddc0b627ff098ae07d5d857bd7e51c6174835b",
+		SourceHash: "c7891e367eb3cf563b0157518a402210623be9ad403b7c9a01118eb15a8898bb",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -1241,7 +1257,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "904bbfaa427acd863b8e53bff8766c3e82aed822bbe14396ac343e078c4f6e76",
+		SourceHash: "bf1d7d31f7d35180a48684c6fba1d46915df3947709ebd8c995e7ae547507a16",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -1281,7 +1297,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "652b175e6bacd609abc9173aa03828db4318b9f14bdada54f240c4beeca4e276",
+		SourceHash: "b260de64b882a00fc3a84b4ba628e104c532b288fdffb36eeb9f8fe4cc5e7dff",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -1311,7 +1327,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "SG", Type: "uint", Default: 8},
 			{ID: 1, Name: "RB", Type: "uint", Default: 2},
 		},
-		SourceHash: "516f447e27d85a668f01ffcfc868b81ed7dce6bac28c109496bee0bc0449c2e5",
+		SourceHash: "95354d9e041ba7eb5044ef077a5f9d3eb231629e653e5edc01c7464b67292d5d",
 	},
 	{
 		Name: "mlp_wsum",
@@ -1328,7 +1344,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "08251446e7c92deb2f2b102bb1219bee24dc9cb4671f31992b03d0b68f9df611",
+		SourceHash: "760f4b16784dd7e289ff2b1948e66d27ad41fda8fb5fc33633575149629f8fc1",
 	},
 	{
 		Name: "occ_bits",
@@ -1344,7 +1360,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "357ad64debc5f8fe3a31cb54ab0f313f09969b2dd5981e60b0dcf4a982791183",
+		SourceHash: "c3117e0f6eb9458c7101bed265b411595994d0b9b014a8bb86c73219c2709b1c",
 	},
 	{
 		Name: "occ_dilate",
@@ -1358,7 +1374,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "624048b191bb9a263ef3ff091776c1679e863939ef9a17104bc1aaa1760f4c28",
+		SourceHash: "dd0ba906cb70b345ec62ebc63937cef5aa4cee726c419eb6dc2ec2a73d468963",
 	},
 	{
 		Name: "occ_ema",
@@ -1369,11 +1385,12 @@ var manifest = []Kernel{
 		Push: []Member{
 			{Name: "n", Type: "uint", Offset: 0, Size: 4},
 			{Name: "decay", Type: "float", Offset: 4, Size: 4},
+			{Name: "base", Type: "uint", Offset: 8, Size: 4},
 		},
-		PushSize:   8,
+		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "548fed9b532a0421168f214800559052ee4bcb0f88451c0f988605643f52f9b4",
+		SourceHash: "d0791293d1f34ac4c3654a2c727da64db966dd3c57f529debdced3a2cf168d05",
 	},
 	{
 		Name: "occ_mean",
@@ -1390,7 +1407,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "77a1181e20b8102152f6b376abac4438971b2b1b9cdcd7bc7c5cf25984e414b6",
+		SourceHash: "c64f5c2b77b5d9653df617721d61819659ee95467efa1653671ce9b027c56407",
 	},
 	{
 		Name: "occ_points",
@@ -1406,7 +1423,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c2be185988ea7100668e68ba19e22447fa391d601d84a6d17a37840510970b15",
+		SourceHash: "1402df353f46680cf76693591dc9df427ff57076a8e1b3de917413ed60edcd56",
 	},
 	{
 		Name: "occ_untrained",
@@ -1427,7 +1444,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "115aaa3f01225788622d93f2f52e85a3e2131390100004deb02bb21e5cd93178",
+		SourceHash: "45e65e62f4b2cf1364866c2f596432a4c9e99bca2b6c171b0c4e9916b6ef0788",
 	},
 	{
 		Name: "rays_gen",
@@ -1463,7 +1480,7 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bede468c727ec0ceb240c8e5b39337eec622bbdb5b4799a8f06d61d729436626",
+		SourceHash: "fcfdbe0fd2c2c64fd887f92d2d2c7c0d46fe562458c0db7b486428923b4d3b46",
 	},
 	{
 		Name: "sh_bwd",
@@ -1480,7 +1497,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "80b4d117085e2f6de69ccf3c91071b1cdbbbcbc696d8665a901603580d97367a",
+		SourceHash: "ddff821af3b3a3852e539b9de242b881857d876f6033baf437fb146f24a1e3ce",
 	},
 	{
 		Name: "sh_fwd",
@@ -1496,7 +1513,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ac178729a6536e7d2bcf4d19a17a8666604d0e843fc7db52f99168897fae818b",
+		SourceHash: "799c239d846ccbc12888708613393b2dee3f3dc61d58dc1dc9c40504d02c4ab1",
 	},
 	{
 		Name: "sum_reduce",
@@ -1511,7 +1528,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0d1d093af28ac0407eb07042c6c4ca36346b23db3df0fdf9eef1143ea882d9ea",
+		SourceHash: "4d68ceb50f162897a090aae2b0f504234c016d36f47ed12053de902c7ea86a82",
 	},
 	{
 		Name: "testcard_draw",
@@ -1531,7 +1548,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ec9449eb68007439435c189a9dd203351482a9604ef71891650ed005ace1b2e2",
+		SourceHash: "f92598fc8a088f9790130855df90b3ec7418096c25b110e89f03d4781b3436a0",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -1550,7 +1567,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "55f06f71dc888b6d24c333b1343dc5053e44c97285bde44df0db13c09eb4ffd8",
+		SourceHash: "4af0c211142951ae987128efe04e225ad4a1f50f512d086a3abfe0c497e3f7be",
 	},
 	{
 		Name: "torsoocc_points",
@@ -1565,7 +1582,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "219c322fe0bea4f85f89e5e2ddbad3ef8772ce1ac8f580e9af3189db83d3ef2b",
+		SourceHash: "81a0abad54bd5f84be898e898e3ec88dda2bf94904d2d3ec8168276f25f5cc27",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1587,7 +1604,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a6eb70a8fbb069e1d860b508d6170186b0d6238742384368e73564ba1c846dca",
+		SourceHash: "8cbfcc8358158011eab171fc010dd1e1ec40736382fc1ae96fa4a52fffc1af4f",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1604,6 +1621,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d9e51b44ee126d7e745fa43c2386e6bfba0f17fc90030a0ad263104565ec6731",
+		SourceHash: "283f8464789e165ca23d078c6b97ad18a1c1db5d97d1f1d4739f98b5d49eb00e",
 	},
 }

@@ -17,6 +17,10 @@ type Config struct {
 	DensityThresh float64 `json:"density_thresh"` // occupancy threshold cap on σ (10)
 	TorsoThresh   float64 `json:"torso_thresh"`   // torso occupancy threshold cap on alpha (0.01)
 	Decay         float64 `json:"decay"`          // occupancy EMA decay (0.95)
+	// UpdateParts is how many of the grid's UpdatePartsAll Morton-ordered parts one occupancy update evaluates,
+	// in rotation (0 or UpdatePartsAll: the whole grid, as ER-NeRF; the first update always covers it all). A
+	// CPU-sized preset sets 1 to make updates 8× cheaper; each cell is then refreshed every 8 updates.
+	UpdateParts int `json:"update_parts,omitempty"`
 	ForceAllRays  bool    `json:"force_all_rays"` // ignore the point budget (ER-NeRF: patch_size > 1 or train_camera)
 }
 
@@ -37,6 +41,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("render: max_steps %d must be positive", c.MaxSteps)
 	case !(c.TThresh >= 0 && c.TThresh < 1):
 		return fmt.Errorf("render: t_thresh %g must be in [0, 1)", c.TThresh)
+	case c.UpdateParts < 0 || c.UpdateParts > UpdatePartsAll:
+		return fmt.Errorf("render: update_parts %d outside 0..%d", c.UpdateParts, UpdatePartsAll)
 	case !(c.Decay >= 0 && c.Decay <= 1):
 		return fmt.Errorf("render: decay %g must be in [0, 1]", c.Decay)
 	}

@@ -20,9 +20,13 @@ type pointsPush struct {
 
 type countPush struct{ N uint32 }
 
+// UpdatePartsAll is the number of parts (updateChunk cells each) the occupancy grid is evaluated in.
+const UpdatePartsAll = GridCells / updateChunk
+
 type emaPush struct {
 	N     uint32
 	Decay float32
+	Base  uint32 // first cell
 }
 
 type meanPush struct {
@@ -73,9 +77,21 @@ func (r *Renderer) MarkUntrained(cams []Camera) error {
 // RecordUpdate appends update_extra_state's grid part (spec §8.6): density at jittered cell centres through the
 // field (in chunks of updateChunk cells), 6-neighbour dilation, EMA max(decay·old, new) where both are ≥ 0, the
 // mean of max(grid, 0) into Stats[0], and the bitfield at min(mean, DensityThresh). Call RefreshBudget after it.
+//
+// With Config.UpdateParts = k < UpdatePartsAll, update u evaluates parts (u·k + j) mod UpdatePartsAll, j < k, and
+// applies the EMA to their cells only; the dilation reads the other cells' latest values.
 func (r *Renderer) RecordUpdate(rec *compute.Recorder, f Field, seed uint32) error {
 	bound := float32(r.cfg.Bound)
-	for base := 0; base < GridCells; base += updateChunk {
+	parts := r.cfg.UpdateParts
+	if parts == 0 || r.updates == 0 {
+		parts = UpdatePartsAll
+	}
+	var bases []int
+	for j := range parts {
+		bases = append(bases, ((r.updates*parts+j)%UpdatePartsAll)*updateChunk)
+	}
+	r.updates++
+	for _, base := range bases {
 		rec.Dispatch1D(r.k.points, updateChunk, &pointsPush{N: updateChunk, Base: uint32(base), Seed: seed,
 			Bound: bound}, r.pos)
 		if err := f.RecordDensity(rec, r.pos, r.fresh.Slice(4*base, 4*updateChunk), updateChunk); err != nil {
@@ -83,7 +99,14 @@ func (r *Renderer) RecordUpdate(rec *compute.Recorder, f Field, seed uint32) err
 		}
 	}
 	rec.Dispatch1D(r.k.dilate, GridCells, &countPush{N: GridCells}, r.fresh, r.dilated)
-	rec.Dispatch1D(r.k.ema, GridCells, &emaPush{N: GridCells, Decay: float32(r.cfg.Decay)}, r.dilated, r.Grid)
+	if parts == UpdatePartsAll {
+		rec.Dispatch1D(r.k.ema, GridCells, &emaPush{N: GridCells, Decay: float32(r.cfg.Decay)}, r.dilated, r.Grid)
+	} else {
+		for _, base := range bases {
+			rec.Dispatch1D(r.k.ema, updateChunk, &emaPush{N: updateChunk, Decay: float32(r.cfg.Decay), Base: uint32(base)},
+				r.dilated, r.Grid)
+		}
+	}
 	r.recordMean(rec, r.Grid, GridCells, true, r.partial, r.Stats)
 	rec.Dispatch1D(r.k.bits, GridCells/32, &bitsPush{Words: GridCells / 32, Thresh: float32(r.cfg.DensityThresh)},
 		r.Grid, r.Stats, r.Bits)
@@ -161,4 +184,34 @@ func (r *Renderer) Budget(n int) int {
 		return full
 	}
 	return min(r.meanCount+128-r.meanCount%128, full)
+}
+
+// BudgetState is the point-budget bookkeeping (spec §8.3) a training checkpoint keeps so that a resumed run
+// marches into the same budgets: the mean sample count, the steps since the last refresh and their counts, and
+// the occupancy update count.
+type BudgetState struct {
+	MeanCount int        `json:"mean_count"`
+	LocalStep int        `json:"local_step"`
+	Ring      [16]uint32 `json:"ring"`
+	Updates   int        `json:"updates"` // occupancy updates so far (the rotation of partial updates)
+}
+
+// Budgets returns the current budget state (the ring is host-visible: no submission).
+func (r *Renderer) Budgets() (BudgetState, error) {
+	ring, err := compute.Download[uint32](r.ring)
+	if err != nil {
+		return BudgetState{}, err
+	}
+	s := BudgetState{MeanCount: r.meanCount, LocalStep: r.localStep, Updates: r.updates}
+	copy(s.Ring[:], ring)
+	return s, nil
+}
+
+// SetBudgets restores a budget state.
+func (r *Renderer) SetBudgets(s BudgetState) error {
+	if s.MeanCount < 0 || s.LocalStep < 0 || s.Updates < 0 {
+		return fmt.Errorf("render: budget state %+v", s)
+	}
+	r.meanCount, r.localStep, r.updates = s.MeanCount, s.LocalStep, s.Updates
+	return compute.Upload(r.ring, s.Ring[:])
 }

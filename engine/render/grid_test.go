@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -173,4 +174,37 @@ func TestTorsoOccupancyGPU(t *testing.T) {
 		wantCoords = append(wantCoords, c[0], c[1])
 	}
 	optest.Compare(t, "bg coords", download32(t, coords, 2*rays.N), wantCoords, optest.Tol{Abs: 1e-6})
+}
+
+// TestOccupancyPartialUpdate: with UpdateParts 1 the first update covers the grid and the next ones evaluate one
+// part each in rotation, applying the EMA to that part's cells only (against the same reference chain).
+func TestOccupancyPartialUpdate(t *testing.T) {
+	d := optest.Device(t)
+	cfg := DefaultConfig()
+	cfg.UpdateParts = 1
+	r := newRenderer(t, d, cfg)
+	f := initField(t, d, &AnalyticField{Sigma0: 30, Centre: [3]float64{0.1, 0, 0}, Outer: [3]float64{0.4, 0.3, 0.35},
+		Inner: [3]float64{1, 1, 1}})
+	grid := make([]float32, GridCells)
+	fresh := make([]float32, GridCells)
+	for it, seed := range []uint32{5, 6, 7} {
+		if err := r.UpdateGrid(f, seed); err != nil {
+			t.Fatal(err)
+		}
+		lo, hi := 0, GridCells
+		if it > 0 {
+			lo, hi = (it%UpdatePartsAll)*updateChunk, (it%UpdatePartsAll+1)*updateChunk
+		}
+		pos := OccPointsRef(lo, hi-lo, seed, cfg.Bound)
+		for m := lo; m < hi; m++ {
+			s, _, _ := f.Eval([3]float64(pos[3*(m-lo):3*(m-lo)+3]), [3]float64{})
+			fresh[m] = float32(s)
+		}
+		dil := DilateRef(fresh)
+		part := append([]float32(nil), grid[lo:hi]...)
+		EMARef(part, dil[lo:hi], float32(cfg.Decay))
+		copy(grid[lo:hi], part)
+		optest.Compare(t, fmt.Sprintf("grid after update %d", it), optest.Download[float32](t, r.Grid), optest.To64(grid),
+			optest.Tol{Abs: 1e-6, Outliers: 1e-4})
+	}
 }

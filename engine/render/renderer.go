@@ -22,6 +22,7 @@ type Renderer struct {
 	ring                         *compute.Buffer // [16] u32 requested samples of the last training steps
 
 	meanCount int // mean requested samples per step (0: unknown, marching uses the full capacity)
+	updates   int // occupancy updates recorded (selects the parts of a partial update)
 	localStep int // training steps since the last budget refresh
 }
 
