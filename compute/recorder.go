@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -274,6 +275,13 @@ const submitTimeout = 10 * time.Minute
 // ErrTimeout is returned when the device does not finish a submission within the timeout.
 var ErrTimeout = errors.New("compute: device did not finish within 10 minutes")
 
+// submissions counts every Submit that reached the queue, in this process.
+var submissions atomic.Int64
+
+// Submissions is the number of recordings submitted to any device so far in this process (tests use it to prove
+// that a recording function submits nothing itself).
+func Submissions() int64 { return submissions.Load() }
+
 // Submit ends the recording, submits it, waits for completion, and resets the recorder for reuse. It returns the
 // first recording error, a submission error, or the validation messages that arrived meanwhile.
 func (r *Recorder) Submit() error {
@@ -294,6 +302,7 @@ func (r *Recorder) Submit() error {
 		SType: vk.StructureTypeSubmitInfo, CommandBufferCount: 1, PCommandBuffers: cbs,
 	}}, r.fence)
 	runtime.KeepAlive(cbs) // vulkan-go passes PCommandBuffers to C as a raw pointer into Go memory
+	submissions.Add(1)
 	if res != vk.Success {
 		return fmt.Errorf("compute: vkQueueSubmit: %w", vkError(res))
 	}

@@ -434,3 +434,39 @@ func TestHeadRecordErrors(t *testing.T) {
 		t.Error("step factor 2 accepted")
 	}
 }
+
+// BenchmarkHeadLoss times one step's head loss over ER-NeRF's 65536 rays (uncertainty and attention on), recorded
+// and submitted alone; the first run is checked against the reference.
+func BenchmarkHeadLoss(b *testing.B) {
+	d := optest.Device(b)
+	hl, err := loss.NewHead(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n, w = 65536, 512
+	in := round32(headInputs(optest.NewRand(17), n, w, w, 0))
+	tm := headTerms(loss.Config{Kind: loss.MSE}, 0.3, true, w)
+	buf := func(x []float64) *compute.Buffer { return optest.Buffer(b, d, optest.To32(x)) }
+	hb := loss.HeadBuffers{Pred: buf(in.Pred), Target: buf(in.Target), WS: buf(in.WS), ExtraSum: buf(in.ExtraSum),
+		Pix: optest.Buffer(b, d, in.Pix), Loss: optest.Zeros(b, d, n), Mean: optest.Zeros(b, d, 1),
+		DPred: optest.Zeros(b, d, 3*n), DWS: optest.Zeros(b, d, n), DExtraSum: optest.Zeros(b, d, 3*n),
+		Scratch: optest.Zeros(b, d, loss.HeadScratch(n))}
+	r := d.Record()
+	defer r.Release()
+	run := func() {
+		if err := hl.Record(r, tm, n, hb); err != nil {
+			b.Fatal(err)
+		}
+		optest.Submit(b, r)
+	}
+	run()
+	want := loss.HeadRef(tm, in, nil).Mean
+	if got := float64(optest.Download[float32](b, hb.Mean)[0]); math.Abs(got-want) > meanRel*math.Abs(want) {
+		b.Fatalf("mean %v, reference %v", got, want)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rays/s")
+}
