@@ -601,3 +601,72 @@ func BenchmarkSample(b *testing.B) {
 		b.Log("\n" + prof)
 	}
 }
+
+// closedLoop fits a per-pixel image to a target by per-ray steps p ← p − ½(p − t) on the drawn pixels, feeding
+// |p − t| back into the error table when guided (else the table stays uniform). The target is 0 except a textured
+// 16×16 square, so the error sits in 6.25% of the image. It returns the final squared error and the share of the
+// last 10 steps' rays that fell in the square.
+func closedLoop(t *testing.T, d *compute.Device, guided bool) (sse, share float64) {
+	const w, h, g, n, steps = 64, 64, 16, 512, 40
+	m := newMap(t, d, Config{Frames: 1, Grid: g, W: w, H: h})
+	rng := optest.NewRand(10)
+	target := make([]float64, w*h)
+	inSquare := func(p int) bool { r, c := p/w, p%w; return r >= 8 && r < 24 && c >= 40 && c < 56 }
+	for p := range target {
+		if inSquare(p) {
+			target[p] = 0.5 + 0.5*rng.Float64()
+		}
+	}
+	model := make([]float64, w*h)
+	pixBuf, cells := optest.Zeros(t, d, n), optest.Zeros(t, d, n)
+	lossBuf := optest.Zeros(t, d, n)
+	hits := 0
+	for s := range steps {
+		rec := d.Record()
+		if err := m.RecordSample(rec, 0, n, uint32(s+1), pixBuf, cells); err != nil {
+			t.Fatal(err)
+		}
+		optest.Submit(t, rec)
+		pix := optest.Download[uint32](t, pixBuf)
+		loss := make([]float32, n)
+		for i, p := range pix {
+			r := model[p] - target[p]
+			loss[i] = float32(math.Abs(r))
+			model[p] -= 0.5 * r
+			if s >= steps-10 && inSquare(int(p)) {
+				hits++
+			}
+		}
+		if guided {
+			if err := compute.Upload(lossBuf, loss); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.RecordUpdate(rec, 0, n, cells, lossBuf, 1); err != nil {
+				t.Fatal(err)
+			}
+			optest.Submit(t, rec)
+		}
+		rec.Release()
+	}
+	for p := range model {
+		sse += (model[p] - target[p]) * (model[p] - target[p])
+	}
+	return sse, float64(hits) / (10 * n)
+}
+
+// TestClosedLoop: fed back the per-ray loss, the table steers the rays to where the error is, and the fit converges
+// much further than with uniform rays in the same budget (a toy of training with the error map).
+func TestClosedLoop(t *testing.T) {
+	d := optest.Device(t)
+	sseG, shareG := closedLoop(t, d, true)
+	sseU, shareU := closedLoop(t, d, false)
+	t.Logf("guided: squared error %.4g, last-10-step share of rays in the square %.3f; uniform: %.4g, %.3f (area 0.0625)",
+		sseG, shareG, sseU, shareU)
+	// Measured (deterministic seeds): guided 6.4e-17 and 0.80, uniform 3.5 and 0.058.
+	if shareG < 0.5 {
+		t.Errorf("guided rays in the high-error square: %.3f of the last steps' rays, want ≥ 0.5 (8× its area)", shareG)
+	}
+	if sseG > 1e-3*sseU {
+		t.Errorf("guided fit error %.4g is not 1000× below uniform's %.4g", sseG, sseU)
+	}
+}
