@@ -1,11 +1,13 @@
 // composite_infer — one inference compositing pass with alive-ray compaction (spec §9.2, §8.4).
 // Math: for alive ray k's slots s < n_step in order: stop at δ = 0; α = 1 - exp(-σ δ), T = 1 - ws (before the
 // sample), w = α T; ws += w, image += w rgb, depth += w t_after; stop after a sample whose T < t_thresh. A ray that
-// stopped is dead; one that used all n_step slots is appended to alive_next through counter[0].
+// stopped is dead; one that used all n_step slots is appended to alive_next through the plan's counter. n_alive
+// and n_step come from the device-side pass plan (infer_plan); the dispatch is indirect over n_alive rays.
 // Go reference: engine/render InferRef (infer_ref.go).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
+#include "infer.glsl"
 
 layout(local_size_x = 64) in;
 
@@ -19,18 +21,17 @@ layout(std430, set = 0, binding = 4) buffer Image { float image[]; };           
 layout(std430, set = 0, binding = 5) buffer WS { float ws[]; };                   // [N] f32
 layout(std430, set = 0, binding = 6) buffer Depth { float depth[]; };             // [N] f32
 layout(std430, set = 0, binding = 7) writeonly buffer AliveNext { uint alive_next[]; }; // [N] u32
-layout(std430, set = 0, binding = 8) buffer Counter { uint counter[]; };          // [1] u32, zeroed by caller
+layout(std430, set = 0, binding = 8) buffer Plan { uint plan[]; };                // pass plan (infer.glsl): reads n_alive, n_step; counts into PLAN_COUNTER (zeroed by infer_plan)
 
 layout(push_constant) uniform Push {
-    uint n_alive;
-    uint n_step;
     uint first; // 1 on the first pass: alive ray k is ray k and the accumulators start at 0
     float t_thresh;
 } pc;
 
 void main() {
     uint k = ern_gid();
-    if (k >= pc.n_alive) return;
+    uint n_alive = plan[PLAN_ALIVE], n_step = plan[PLAN_NSTEP];
+    if (k >= n_alive) return;
     uint r = pc.first != 0u ? k : alive[k];
     vec3 c = vec3(0.0);
     float w_sum = 0.0;
@@ -41,8 +42,8 @@ void main() {
         dep = depth[r];
     }
     uint s = 0u;
-    for (; s < pc.n_step; s++) {
-        uint j = k * pc.n_step + s;
+    for (; s < n_step; s++) {
+        uint j = k * n_step + s;
         float dt = deltas[2u * j];
         if (dt == 0.0) break;
         float alpha = 1.0 - exp(-sigma[j] * dt);
@@ -58,5 +59,5 @@ void main() {
     image[3u * r + 2u] = c.z;
     ws[r] = w_sum;
     depth[r] = dep;
-    if (s == pc.n_step) alive_next[atomicAdd(counter[0], 1u)] = r;
+    if (s == n_step) alive_next[atomicAdd(plan[PLAN_COUNTER], 1u)] = r;
 }

@@ -1,0 +1,65 @@
+// infer_plan — the schedule of one inference pass, on the device (spec §8.4), so a frame records without readback.
+// Math (one invocation): n_alive = n (first pass) or the count composite_infer appended (later passes), 0 once
+// step ≥ max_steps; n_step = max(min(n / n_alive, 8), 1); step += n_step and passes += 1 when n_alive > 0;
+// samples = n_alive·n_step (≤ n); workgroups for n_alive rays of local size `local` folded into z beyond max_x
+// (as the recorder folds); piece i of the field gets clamp(samples − i·piece, 0, piece) live slots; the counter is
+// zeroed for this pass's composite.
+// Go reference: engine/render InferSteps and the pass loop of InferRef (infer_ref.go).
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+#include "infer.glsl"
+
+layout(local_size_x = 1) in;
+
+// outputs (read and written)
+layout(std430, set = 0, binding = 0) buffer Plan { uint plan[]; }; // [PLAN_PIECES + pieces] u32 (infer.glsl)
+
+layout(push_constant) uniform Push {
+    uint n;         // rays of the frame
+    uint first;     // 1 on the first pass: every ray is alive and step = passes = 0
+    uint max_steps;
+    uint local;     // workgroup width of march_infer / composite_infer
+    uint max_x;     // the device's workgroup count limit along x
+    uint pieces;    // field pieces
+    uint piece;     // slots per piece
+} pc;
+
+void main() {
+    uint alive, step, passes;
+    if (pc.first != 0u) {
+        alive = pc.n;
+        step = 0u;
+        passes = 0u;
+    } else {
+        alive = plan[PLAN_COUNTER];
+        step = plan[PLAN_STEP];
+        passes = plan[PLAN_PASSES];
+    }
+    if (step >= pc.max_steps) alive = 0u;
+    uint n_step = alive > 0u ? clamp(pc.n / alive, 1u, 8u) : 1u;
+    if (alive > 0u) {
+        step += n_step;
+        passes += 1u;
+    }
+    uint samples = alive * n_step;
+    uint groups = (alive + pc.local - 1u) / pc.local;
+    uint gx = groups, gz = 1u;
+    if (groups > pc.max_x) {
+        gx = pc.max_x;
+        gz = (groups + pc.max_x - 1u) / pc.max_x;
+    }
+    plan[PLAN_ALIVE] = alive;
+    plan[PLAN_NSTEP] = n_step;
+    plan[PLAN_STEP] = step;
+    plan[PLAN_COUNTER] = 0u;
+    plan[PLAN_PASSES] = passes;
+    plan[PLAN_SAMPLES] = samples;
+    plan[PLAN_ARGS] = gx;
+    plan[PLAN_ARGS + 1u] = 1u;
+    plan[PLAN_ARGS + 2u] = gz;
+    for (uint i = 0u; i < pc.pieces; i++) {
+        uint c0 = i * pc.piece;
+        plan[PLAN_PIECES + i] = samples > c0 ? min(samples - c0, pc.piece) : 0u;
+    }
+}
