@@ -8,11 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/nlpodyssey/gopickle/pytorch"
-	"github.com/nlpodyssey/gopickle/types"
-
 	"ern/compute"
 	"ern/engine/model"
+	"ern/engine/pth"
 )
 
 // Kind is the model kind of an ern LPIPS weights file.
@@ -129,33 +127,32 @@ func Save(path string, w *Weights) error {
 
 // ConvertPyTorch reads torchvision's AlexNet state dict (alexnet-owt-7be5be79.pth: features.0/3/6/8/10 weight
 // and bias; the classifier is ignored) and lpips' heads (weights/v0.1/alex.pth: lin0..lin4.model.1.weight,
-// [1, C, 1, 1]), both PyTorch files (zip or legacy), and returns the checked weights.
+// [1, C, 1, 1]), both PyTorch files (zip or legacy, read by engine/pth), and returns the checked weights.
 func ConvertPyTorch(alexnetPath, linPath string) (*Weights, error) {
-	trunk, err := loadStateDict(alexnetPath)
+	trunk, err := pth.Load(alexnetPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lpips: %w", err)
 	}
-	lin, err := loadStateDict(linPath)
+	lin, err := pth.Load(linPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lpips: %w", err)
 	}
 	return collect(func(name string, shape []int) ([]float32, error) {
 		src, path, want := trunk, alexnetPath, "torchvision's alexnet-owt-7be5be79.pth"
 		if strings.HasPrefix(name, "lin") {
 			src, path, want = lin, linPath, "lpips' weights/v0.1/alex.pth"
 		}
-		t, ok := src[name]
+		t, ok := src.Tensors[name]
 		if !ok {
 			return nil, fmt.Errorf("lpips: %s has no tensor %s: is it %s?", path, name, want)
 		}
-		if !sameShape(t.Size, shape) {
-			return nil, fmt.Errorf("lpips: %s: tensor %s has shape %v, want %v (AlexNet LPIPS v0.1)", path, name, t.Size, shape)
+		if !sameShape(t.Shape, shape) {
+			return nil, fmt.Errorf("lpips: %s: tensor %s has shape %v, want %v (AlexNet LPIPS v0.1)", path, name, t.Shape, shape)
 		}
-		v, err := tensorFloat32(t)
-		if err != nil {
-			return nil, fmt.Errorf("lpips: %s: tensor %s: %w", path, name, err)
+		if t.F32 == nil {
+			return nil, fmt.Errorf("lpips: %s: tensor %s is %s, not floating point", path, name, t.DType)
 		}
-		return v, nil
+		return t.F32, nil
 	})
 }
 
@@ -174,115 +171,6 @@ func Convert(alexnetPath, linPath, outPath string) (*Weights, error) {
 		return nil, err
 	}
 	return w, nil
-}
-
-// loadStateDict reads a PyTorch file holding a state dict (an OrderedDict or dict of tensors; a dict with a
-// "state_dict" entry is looked into). gopickle panics on some malformed inputs: those become errors too.
-func loadStateDict(path string) (out map[string]*pytorch.Tensor, err error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("lpips: %w", err)
-	}
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("lpips: %s is not a readable PyTorch file: %v", path, r)
-		}
-	}()
-	obj, err := pytorch.Load(path)
-	if err != nil {
-		return nil, fmt.Errorf("lpips: %s is not a readable PyTorch file: %w", path, err)
-	}
-	out = map[string]*pytorch.Tensor{}
-	add := func(k, v any) {
-		if name, ok := k.(string); ok {
-			if t, ok := v.(*pytorch.Tensor); ok {
-				out[name] = t
-			}
-		}
-	}
-	var walk func(obj any, depth int) bool
-	walk = func(obj any, depth int) bool {
-		switch d := obj.(type) {
-		case *types.OrderedDict:
-			if sd, ok := d.Get("state_dict"); ok && depth == 0 {
-				return walk(sd, 1)
-			}
-			for e := d.List.Front(); e != nil; e = e.Next() {
-				ent := e.Value.(*types.OrderedDictEntry)
-				add(ent.Key, ent.Value)
-			}
-			return true
-		case *types.Dict:
-			if sd, ok := d.Get("state_dict"); ok && depth == 0 {
-				return walk(sd, 1)
-			}
-			for _, ent := range *d {
-				add(ent.Key, ent.Value)
-			}
-			return true
-		}
-		return false
-	}
-	if !walk(obj, 0) {
-		return nil, fmt.Errorf("lpips: %s holds a %T, not a state dict of tensors", path, obj)
-	}
-	return out, nil
-}
-
-// tensorFloat32 reads a (possibly strided) floating-point tensor in row-major order as float32.
-func tensorFloat32(t *pytorch.Tensor) ([]float32, error) {
-	v, err := tensorFloat64(t)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
-	}
-	return out, nil
-}
-
-// tensorFloat64 reads a (possibly strided) floating-point tensor in row-major order.
-func tensorFloat64(t *pytorch.Tensor) ([]float64, error) {
-	var at func(i int) float64
-	var n int
-	switch s := t.Source.(type) {
-	case *pytorch.FloatStorage:
-		at, n = func(i int) float64 { return float64(s.Data[i]) }, len(s.Data)
-	case *pytorch.HalfStorage:
-		at, n = func(i int) float64 { return float64(s.Data[i]) }, len(s.Data)
-	case *pytorch.BFloat16Storage:
-		at, n = func(i int) float64 { return float64(s.Data[i]) }, len(s.Data)
-	case *pytorch.DoubleStorage:
-		at, n = func(i int) float64 { return s.Data[i] }, len(s.Data)
-	default:
-		return nil, fmt.Errorf("storage %T is not floating point", t.Source)
-	}
-	if len(t.Stride) != len(t.Size) {
-		return nil, fmt.Errorf("%d strides for %d dimensions", len(t.Stride), len(t.Size))
-	}
-	total := 1
-	for _, s := range t.Size {
-		total *= s
-	}
-	out := make([]float64, total)
-	idx := make([]int, len(t.Size))
-	for k := range out {
-		off := t.StorageOffset
-		for d, i := range idx {
-			off += i * t.Stride[d]
-		}
-		if off < 0 || off >= n {
-			return nil, fmt.Errorf("element at storage offset %d is outside the %d-element storage", off, n)
-		}
-		out[k] = at(off)
-		for d := len(idx) - 1; d >= 0; d-- {
-			if idx[d]++; idx[d] < t.Size[d] {
-				break
-			}
-			idx[d] = 0
-		}
-	}
-	return out, nil
 }
 
 // DefaultPath is the cache location ern looks in last: $XDG_CACHE_HOME/ern/lpips_alex.safetensors, usually
