@@ -395,3 +395,38 @@ func TestLandmarkModelErrors(t *testing.T) {
 		t.Errorf("%s is not honoured: %v", LandmarkModelEnv, err)
 	}
 }
+
+// TestLandmarkerConcurrent: calls from several goroutines are serialised and agree; a closed Landmarker says so.
+func TestLandmarkerConcurrent(t *testing.T) {
+	lm := landmarker(t)
+	img, _ := synthFrame(2, synth.Expression{Open: 0.4, Width: 1})
+	u := img.ToUint8()
+	want, ok, err := lm.Find(u)
+	if err != nil || !ok {
+		t.Fatalf("Find: %v %v", ok, err)
+	}
+	var wg sync.WaitGroup
+	got := make([]data.Landmarks, 4)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got[i], _, _ = lm.Find(u)
+		}()
+	}
+	wg.Wait()
+	for i := range got {
+		if got[i] != want {
+			t.Errorf("goroutine %d found different landmarks", i)
+		}
+	}
+	other, err := NewLandmarker("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	other.Close()
+	if _, _, err := other.Find(u); err == nil || !strings.Contains(err.Error(), "after Close") {
+		t.Errorf("Find after Close: %v", err)
+	}
+}
