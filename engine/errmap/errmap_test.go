@@ -670,3 +670,57 @@ func TestClosedLoop(t *testing.T) {
 		t.Errorf("guided fit error %.4g is not 1000× below uniform's %.4g", sseG, sseU)
 	}
 }
+
+// BenchmarkUpdate: the table update from 65536 per-ray losses on a 256² table (two dispatches, one submission),
+// after checking it against the reference.
+func BenchmarkUpdate(b *testing.B) {
+	d := optest.Device(b)
+	const g, n = 256, 65536
+	rec := d.Record()
+	defer rec.Release()
+	m, err := New(d, rec, Config{Frames: 1, W: 512, H: 512})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Release()
+	rng := optest.NewRand(11)
+	cellsHost := make([]uint32, n)
+	for i := range cellsHost {
+		cellsHost[i] = uint32(rng.IntN(g * g))
+	}
+	loss := rng.Uniform32(n, 0, 1)
+	cells, lossBuf := optest.Buffer(b, d, cellsHost), optest.Buffer(b, d, loss)
+	step := func() {
+		if err := m.RecordUpdate(rec, 0, n, cells, lossBuf, 1); err != nil {
+			b.Fatal(err)
+		}
+		if err := rec.Submit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step()
+	want := make([]float32, g*g)
+	for i := range want {
+		want[i] = 1
+	}
+	UpdateRef(want, g, cellsHost, loss, 1)
+	got, err := m.DownloadFrame(0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			b.Fatalf("cell %d: %v, reference %v", i, got[i], want[i])
+		}
+	}
+	b.ResetTimer()
+	t0 := time.Now()
+	for b.Loop() {
+		step()
+	}
+	el := time.Since(t0)
+	b.ReportMetric(el.Seconds()*1e3/float64(b.N), "ms/op")
+	if prof := d.ProfileTable(); prof != "" {
+		b.Log("\n" + prof)
+	}
+}
