@@ -5,9 +5,9 @@
 // Math: ℓ_i = (loss[iC] + loss[iC+1] + … + loss[iC+C-1]) · invC (the per-ray mean over C channels, C = 1 for a
 //   per-ray loss), f32 sums left to right;
 //   pass 0 (claim):  winner[cell_i] = max(winner[cell_i], i + 1) (atomicMax);
-//   pass 1 (apply):  if winner[cell_i] == i + 1: e ← 0.1·e + 0.9·ℓ_i when ℓ_i is finite (else e stays), and
-//                    winner[cell_i] ← 0, so the scratch is all zeros again after every update.
-// Cells ≥ G² are ignored. Go reference: engine/errmap UpdateRef (errmap_ref.go).
+//   pass 1 (apply):  if winner[cell_i] == i + 1: e ← 0.1·e + 0.9·ℓ_i when ℓ_i is finite (else e stays).
+// The caller zeroes winner before pass 0 (a fill). Cells ≥ G² are ignored. Go reference: engine/errmap UpdateRef
+// (errmap_ref.go).
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
@@ -18,7 +18,7 @@ layout(std430, set = 0, binding = 0) readonly buffer Cells { uint cells[]; }; //
 layout(std430, set = 0, binding = 1) readonly buffer Loss { float loss[]; };  // [N, C] f32 per-ray loss
 // outputs
 layout(std430, set = 0, binding = 2) buffer Table { float table[]; }; // [G, G] f32 the image's error table
-layout(std430, set = 0, binding = 3) buffer Winner { uint winner[]; }; // [G, G] u32 scratch, zero between updates
+layout(std430, set = 0, binding = 3) buffer Winner { uint winner[]; }; // [G, G] u32 scratch, zeroed before pass 0
 
 layout(push_constant) uniform Push {
     uint n;        // rays N
@@ -45,5 +45,4 @@ void main() {
         precise float e = 0.1 * table[c] + 0.9 * l;
         table[c] = e;
     }
-    winner[c] = 0u;
 }

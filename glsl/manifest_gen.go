@@ -433,7 +433,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d591ca02ba926e8ea3b221075042eb1ab6c5bfe94ea7df14be10bd4c77b5237f",
+		SourceHash: "c06bbee3794017bb178807de0f8a524ead511c806d2cb1fa9d497e6cace1591f",
 	},
 	{
 		Name: "fill_fwd",

@@ -49,7 +49,7 @@ type Map struct {
 	Table                  *compute.Buffer
 	cdf                    *compute.Buffer // [G, G] f32, the step's CDF
 	rows                   *compute.Buffer // [G + 1] f32 row offsets and total
-	winner                 *compute.Buffer // [G, G] u32, zero between updates
+	winner                 *compute.Buffer // [G, G] u32, the update's last ray per cell (zeroed by each update)
 	kCDF, kSample, kUpdate *compute.Kernel
 }
 
@@ -68,8 +68,8 @@ type (
 	}
 )
 
-// New allocates the tables and scratch and records their initialisation into rec (every table entry 1, the
-// update scratch 0): the maps are usable by commands recorded after it, in the same recording or a later one.
+// New allocates the tables and scratch and records their initialisation into rec (every table entry 1): the maps
+// are usable by commands recorded after it, in the same recording or a later one.
 func New(d *compute.Device, rec *compute.Recorder, c Config) (*Map, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -96,7 +96,6 @@ func New(d *compute.Device, rec *compute.Recorder, c Config) (*Map, error) {
 		}
 	}
 	m.RecordReset(rec)
-	rec.Fill(m.winner, 0)
 	return m, nil
 }
 
@@ -165,8 +164,8 @@ func (m *Map) RecordSample(rec *compute.Recorder, frame, n int, seed uint32, pix
 // RecordUpdate records the table update of image frame after the loss: for the n rays of the last RecordSample
 // of that frame (cells), ℓ_i is the mean of loss[i·channels : (i+1)·channels] ([n, channels] f32 on the device;
 // channels = 1 for a per-ray loss, 3 for a per-channel one) and e[cells[i]] ← 0.1·e + 0.9·ℓ_i. When several rays
-// drew one cell, the last of them in index order sets it; a non-finite ℓ leaves the cell unchanged. Two
-// dispatches.
+// drew one cell, the last of them in index order sets it; a non-finite ℓ leaves the cell unchanged. Records a
+// fill of the G² scratch and two dispatches.
 func (m *Map) RecordUpdate(rec *compute.Recorder, frame, n int, cells, loss *compute.Buffer, channels int) error {
 	if err := m.checkFrame(frame); err != nil {
 		return err
@@ -182,6 +181,7 @@ func (m *Map) RecordUpdate(rec *compute.Recorder, frame, n int, cells, loss *com
 	}
 	p := updatePush{N: uint32(n), G: uint32(m.cfg.Grid), Channels: uint32(channels), InvC: float32(1 / float64(channels))}
 	tab := m.frame(frame)
+	rec.Fill(m.winner, 0)
 	rec.Dispatch1D(m.kUpdate, n, &p, cells, loss, tab, m.winner)
 	p.Pass = 1
 	rec.Dispatch1D(m.kUpdate, n, &p, cells, loss, tab, m.winner)
