@@ -299,6 +299,9 @@ func TestLMDSynth(t *testing.T) {
 			if err != nil || !r.PredFace || !r.GTFace {
 				t.Fatalf("seed %d %+v: %+v %v", seed, x, r, err)
 			}
+			if cached, err := lm.CompareTo(img, Found{Landmarks: found, OK: true}); err != nil || cached != r {
+				t.Errorf("seed %d %+v: CompareTo with the ground truth found once gives %+v, Compare %+v", seed, x, cached, r)
+			}
 			want := LandmarkDistance(&truth, &closedTruth, MouthFirst, MouthEnd)
 			t.Logf("seed %d open %.1f width %.2f: LMD %.2f px (whole face %.2f), exact %.2f px", seed, x.Open, x.Width, r.Mouth, r.Face, want)
 			if x.Open == 0.3 {

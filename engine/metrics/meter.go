@@ -18,24 +18,47 @@ type FrameLMD struct {
 // landmarks of the first detected face are found in each (Find) and compared. Upstream crashes when a face is
 // missing; here the frame comes back with NaN distances and the flags say which image lacked it.
 func (l *Landmarker) Compare(pred, gt *RGB) (FrameLMD, error) {
-	out := FrameLMD{Mouth: math.NaN(), Face: math.NaN()}
 	if err := checkPair("LMD", pred, gt); err != nil {
-		return out, err
+		return FrameLMD{Mouth: math.NaN(), Face: math.NaN()}, err
 	}
-	lp, okp, err := l.Find(pred.ToUint8())
+	g, err := l.FindRGB(gt)
 	if err != nil {
-		return out, err
+		return FrameLMD{Mouth: math.NaN(), Face: math.NaN()}, err
 	}
-	lg, okg, err := l.Find(gt.ToUint8())
+	return l.CompareTo(pred, g)
+}
+
+// Found is the landmarks of an image, or OK false when no face was detected. Evaluations that score several
+// renders against the same ground truth (an ablation's rows) can find the ground truth's once.
+type Found struct {
+	Landmarks data.Landmarks
+	OK        bool
+}
+
+// FindRGB is Find on m converted to 8 bits as LMDMeter does (RGB.ToUint8).
+func (l *Landmarker) FindRGB(m *RGB) (Found, error) {
+	lms, ok, err := l.Find(m.ToUint8())
+	return Found{Landmarks: lms, OK: ok}, err
+}
+
+// CompareTo is Compare against ground-truth landmarks found earlier (FindRGB of the ground-truth frame).
+func (l *Landmarker) CompareTo(pred *RGB, gt Found) (FrameLMD, error) {
+	p, err := l.FindRGB(pred)
 	if err != nil {
-		return out, err
+		return FrameLMD{Mouth: math.NaN(), Face: math.NaN()}, err
 	}
-	out.PredFace, out.GTFace = okp, okg
-	if okp && okg {
-		out.Mouth = LandmarkDistance(&lp, &lg, MouthFirst, MouthEnd)
-		out.Face = LandmarkDistance(&lp, &lg, 0, data.NumLandmarks)
+	return CompareFound(p, gt), nil
+}
+
+// CompareFound is the per-frame LMD of two landmark sets: mouth (points 48–67) and whole face (all 68), NaN
+// unless both were found.
+func CompareFound(pred, gt Found) FrameLMD {
+	out := FrameLMD{Mouth: math.NaN(), Face: math.NaN(), PredFace: pred.OK, GTFace: gt.OK}
+	if pred.OK && gt.OK {
+		out.Mouth = LandmarkDistance(&pred.Landmarks, &gt.Landmarks, MouthFirst, MouthEnd)
+		out.Face = LandmarkDistance(&pred.Landmarks, &gt.Landmarks, 0, data.NumLandmarks)
 	}
-	return out, nil
+	return out
 }
 
 // Record is one evaluated frame: PSNR and SSIM on the full frame and on the face rectangle (the seed paper's "F"
