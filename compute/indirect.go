@@ -13,10 +13,16 @@ import (
 //
 // A scaled scope (BeginScaled … EndScaled) turns every Dispatch1D/Dispatch2D recorded inside it into an indirect
 // dispatch. The scope names a device-side count c of live slots out of maxN; a dispatch of n invocations then runs
-// ⌈⌈c·n/maxN⌉ / local⌉ workgroups (ScaledArgs). Ops keep their push constants sized for maxN and their i < n
-// guards, so they need no change; invocations past the live count touch only slots past it. This is exact for
-// ops whose invocation i covers a contiguous, monotone share of the slots (per-sample kernels, MLPs with several
-// samples per lane, grids with levels along y) — not for an op that splits the batch itself at an offset.
+// only the workgroups its live invocations need (ScaledArgs):
+//
+//	live = min(c, n)       when n ≤ maxN: an invocation owns one slot, a block of maxN/n slots, or the slots
+//	                       i, i + n, i + 2n, … (nn's portable MLP carries 4 samples ⌈n/4⌉ apart); in each case
+//	                       the first min(c, n) invocations own every slot below c
+//	live = ⌈c·n / maxN⌉    when n > maxN: n/maxN invocations per slot, in slot-major order
+//
+// Ops keep their push constants sized for maxN and their i < n guards, so they need no change; the invocations
+// that run past the live slots touch only slots past them. Ops inside a scope must be per-slot in one of those
+// orders (no reductions over the batch, no per-frame work) and must not split the batch at offsets themselves.
 //
 // The group counts of a scope are computed by one dispatch_scale kernel recorded at BeginScaled (and again each
 // time a scope outgrows a block of scaledBlockEntries dispatches). It reads a host-visible table of (n, ny, local,
@@ -45,10 +51,14 @@ type scalePush struct{ CountWord, MaxN uint32 }
 
 // ScaledArgs is the Go reference of dispatch_scale: the workgroup counts (x, y, z) of a dispatch of n invocations
 // along x and ny workgroups along y, for a kernel of local size local along x, when count of maxN slots are live:
-// live = ⌈min(count, maxN)·n/maxN⌉, groups = ⌈live/local⌉, folded into z beyond maxX groups as Dispatch2D does.
+// with c = min(count, maxN), live = min(c, n) for n ≤ maxN and ⌈c·n/maxN⌉ beyond, groups = ⌈live/local⌉, folded
+// into z beyond maxX groups as Dispatch2D does.
 func ScaledArgs(count, maxN, n, ny, local, maxX uint32) [3]uint32 {
 	c := uint64(min(count, maxN))
-	live := (c*uint64(n) + uint64(maxN) - 1) / uint64(maxN)
+	live := min(c, uint64(n))
+	if n > maxN {
+		live = (c*uint64(n) + uint64(maxN) - 1) / uint64(maxN)
+	}
 	groups := (live + uint64(local) - 1) / uint64(local)
 	if groups > uint64(maxX) {
 		return [3]uint32{maxX, ny, uint32((groups + uint64(maxX) - 1) / uint64(maxX))}
@@ -80,9 +90,9 @@ func (r *Recorder) DispatchIndirect(k *Kernel, args *Buffer, argOffset int, push
 	}
 }
 
-// BeginScaled opens a scaled scope: until EndScaled, Dispatch1D and Dispatch2D of n invocations run only as many
-// workgroups as ⌈c·n/maxN⌉ invocations need, where c is the u32 at byte countOffset of count, read on the device
-// (clamped to maxN). DispatchGroups, DispatchIndirect, Fill and Copy inside the scope are recorded unchanged.
+// BeginScaled opens a scaled scope: until EndScaled, Dispatch1D and Dispatch2D of n invocations run only the
+// workgroups that c live slots of maxN need (ScaledArgs), where c is the u32 at byte countOffset of count, read on
+// the device (clamped to maxN). DispatchGroups, DispatchIndirect, Fill and Copy inside the scope are recorded unchanged.
 // Scopes do not nest; count must not be written inside the scope.
 func (r *Recorder) BeginScaled(count *Buffer, countOffset, maxN int) {
 	if r.err != nil {

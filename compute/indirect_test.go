@@ -12,8 +12,9 @@ import (
 func runs(args [3]uint32, n int) int { return min(n, 256*int(args[0])*int(args[2])) }
 
 // TestScaledDispatch fills buffers inside scaled scopes and checks that exactly the invocations ScaledArgs
-// plans ran: counts 0, 1, partial, full and beyond maxN; n unequal to maxN (a kernel with several slots per
-// invocation); a 64-bit product c·n and a fold into z; the count read at an offset of a view; one recorder reused.
+// plans ran: counts 0, 1, partial, full and beyond maxN; n below maxN (several slots per invocation) and above it
+// (several invocations per slot, with a 64-bit product c·n and a fold into z); the count read at an offset of a
+// view; one recorder reused.
 func TestScaledDispatch(t *testing.T) {
 	d := optest.Device(t)
 	fill, err := d.Kernel("fill_fwd")
@@ -25,7 +26,7 @@ func TestScaledDispatch(t *testing.T) {
 	defer rec.Release()
 	for _, c := range []struct{ count, maxN, n int }{
 		{0, 1000, 1000}, {1, 1000, 1000}, {513, 1000, 1000}, {1000, 1000, 1000}, {5000, 1000, 1000},
-		{999, 1000, 130}, {7, 1000, 4000}, {99991, 100003, 17_000_000}, {12345, 100003, 17_000_000},
+		{999, 1000, 130}, {100, 1000, 130}, {7, 1000, 4000}, {99991, 100003, 17_000_000}, {12345, 100003, 17_000_000},
 	} {
 		counts := optest.Buffer(t, d, make([]uint32, 128))
 		if err := compute.Upload(counts, append(make([]uint32, 67), uint32(c.count))); err != nil {
@@ -51,7 +52,10 @@ func TestScaledDispatch(t *testing.T) {
 		if set != want {
 			t.Errorf("count %d/%d, n %d: %d invocations ran, want %d (args %v)", c.count, c.maxN, c.n, set, want, args)
 		}
-		live := (min(c.count, c.maxN)*c.n + c.maxN - 1) / c.maxN
+		live := (min(c.count, c.maxN)*c.n + c.maxN - 1) / c.maxN // at least the slot-proportional share
+		if c.n <= c.maxN {
+			live = min(c.count, c.n) // and for a narrower dispatch, every invocation below the count
+		}
 		if set < live {
 			t.Errorf("count %d/%d, n %d: %d invocations ran, fewer than the %d live", c.count, c.maxN, c.n, set, live)
 		}

@@ -1,6 +1,8 @@
 // dispatch_scale — indirect dispatch arguments of one block of a recorder's scaled scope (compute Recorder.BeginScaled).
 // Math: with c = min(count[count_word], max_n), for entry e = (n, ny, local, max_x) of the table:
-// live = ⌈c·n / max_n⌉ (exact: 64-bit product, 64/32 division), groups = ⌈live / local⌉; args[e] = (groups, ny, 1)
+// live = min(c, n) when n ≤ max_n (an invocation owns slots i, i + n, … or a block of them: the first min(c, n)
+// invocations own every slot below c either way), else ⌈c·n / max_n⌉ (n/max_n invocations per slot, slot-major;
+// exact: 64-bit product, 64/32 division); groups = ⌈live / local⌉; args[e] = (groups, ny, 1)
 // when groups ≤ max_x, else (max_x, ny, ⌈groups / max_x⌉) — the fold into z that Recorder.Dispatch2D applies and
 // ern_gid() undoes. groups = 0 gives (0, ny, 1): an empty dispatch.
 // Go reference: compute ScaledArgs (indirect.go).
@@ -21,7 +23,7 @@ layout(push_constant) uniform Push {
     uint max_n;      // slots the scope's dispatches are sized for
 } pc;
 
-// ceil_muldiv returns ⌈a·b / m⌉ for a ≤ m (so the quotient fits 32 bits): 64-bit product by umulExtended, then
+// ceil_muldiv returns ⌈a·b / m⌉ for a ≤ m (so the quotient, at most b, fits 32 bits): 64-bit product by umulExtended, then
 // restoring division of (hi, lo) + m − 1 by m one bit at a time.
 uint ceil_muldiv(uint a, uint b, uint m) {
     uint hi, lo;
@@ -52,7 +54,7 @@ void main() {
     uint ny = table[5u + 4u * e];
     uint local = table[6u + 4u * e];
     uint max_x = table[7u + 4u * e];
-    uint live = ceil_muldiv(c, n, pc.max_n);
+    uint live = n <= pc.max_n ? min(c, n) : ceil_muldiv(c, n, pc.max_n);
     uint groups = (live + local - 1u) / local;
     uint gx = groups, gz = 1u;
     if (groups > max_x) {

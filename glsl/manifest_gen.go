@@ -362,7 +362,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3c276bbf67d34c708696a2e73b6056c25cb7621b5fa59d71388e39a1045fb20e",
+		SourceHash: "c0fdada139f4997a8da8d711600ab66ca0e870632da7bfb5a53653c4e8164ead",
 	},
 	{
 		Name: "ema_step",
