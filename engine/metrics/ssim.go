@@ -80,24 +80,35 @@ func ssim(op string, pred, gt *RGB) (float64, error) {
 	return (per[0] + per[1] + per[2]) / 3, nil
 }
 
-// ssimChannel computes the mean SSIM of channel k with separable valid filtering: a horizontal pass of the five
-// moment images into W' = W − 10 columns, then a vertical pass per output row, all in float64.
+// ssimChannel computes the mean SSIM of channel k with separable valid filtering, all in float64: a horizontal
+// pass turns each input row into five moment rows (x, y, x², y², xy) of W' = W − 10 columns, kept in a ring of
+// 11 rows; once 11 rows are in, the vertical pass filters them into one output row. Memory is 55·W' values
+// whatever the height.
 func ssimChannel(pred, gt *RGB, k int) float64 {
 	w, h := pred.W, pred.H
-	ow, oh := w-2*SSIMRadius, h-2*SSIMRadius
-	// Horizontal pass: hm[m][r·ow + c] for the moments x, y, x², y², xy.
-	var hm [5][]float64
-	for m := range hm {
-		hm[m] = make([]float64, h*ow)
+	ow := w - 2*SSIMRadius
+	var ring [SSIMWindow][5][]float64
+	for t := range ring {
+		for m := range ring[t] {
+			ring[t][m] = make([]float64, ow)
+		}
 	}
 	x := make([]float64, w)
 	y := make([]float64, w)
+	var v [5][]float64
+	for m := range v {
+		v[m] = make([]float64, ow)
+	}
+	c1 := (SSIMK1 * 1) * (SSIMK1 * 1)
+	c2 := (SSIMK2 * 1) * (SSIMK2 * 1)
+	var total float64
 	for r := range h {
 		for c := range w {
 			i := 3*(r*w+c) + k
 			x[c] = float64(clamp01(pred.Pix[i]))
 			y[c] = float64(gt.Pix[i])
 		}
+		hm := &ring[r%SSIMWindow]
 		for c := range ow {
 			var sx, sy, sxx, syy, sxy float64
 			for t, g := range ssimKernel {
@@ -108,25 +119,17 @@ func ssimChannel(pred, gt *RGB, k int) float64 {
 				syy += g * b * b
 				sxy += g * a * b
 			}
-			o := r*ow + c
-			hm[0][o], hm[1][o], hm[2][o], hm[3][o], hm[4][o] = sx, sy, sxx, syy, sxy
+			hm[0][c], hm[1][c], hm[2][c], hm[3][c], hm[4][c] = sx, sy, sxx, syy, sxy
 		}
-	}
-	c1 := (SSIMK1 * 1) * (SSIMK1 * 1)
-	c2 := (SSIMK2 * 1) * (SSIMK2 * 1)
-	// Vertical pass, one output row at a time: v[m][c] = Σₜ g[t]·hm[m][(r+t)·ow + c], streaming whole rows.
-	var v [5][]float64
-	for m := range v {
-		v[m] = make([]float64, ow)
-	}
-	var total float64
-	for r := range oh {
+		if r < SSIMWindow-1 {
+			continue
+		}
+		// Output row r − 10 covers input rows r − 10 … r; tap t is input row r − 10 + t.
 		for m := range v {
 			acc := v[m]
 			clear(acc)
 			for t, g := range ssimKernel {
-				src := hm[m][(r+t)*ow : (r+t+1)*ow]
-				for c, s := range src {
+				for c, s := range ring[(r-SSIMWindow+1+t)%SSIMWindow][m] {
 					acc[c] += g * s
 				}
 			}
@@ -139,5 +142,5 @@ func ssimChannel(pred, gt *RGB, k int) float64 {
 		}
 		total += rowSum
 	}
-	return total / float64(ow*oh)
+	return total / float64(ow*(h-2*SSIMRadius))
 }
