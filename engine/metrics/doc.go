@@ -9,6 +9,8 @@
 //     one upsampling, the first (most confident) face, dlib's 68-point shape predictor, points 48–67 (mouth) or
 //     all 68 (face), each set centred on its own mean, mean Euclidean distance in pixels, averaged over frames.
 //     A frame where either image has no detected face is counted and left out of the average (upstream crashes).
+//     Note: ER-NeRF's own --test pass constructs LMDMeter(backend='fan') (face_alignment's 2D-FAN, the last
+//     face; spec §13), so its published LMD (2.525 on Obama) is not directly comparable with this dlib value.
 //
 // Record and Summary (meter.go) hold one frame's scores and their averages. LPIPS lives in engine/lpips; Records
 // carry it as NaN ("unavailable") unless the caller fills it in.
@@ -19,13 +21,14 @@
 // (SVG, gonum/plot), ground truth | render | error heat map strips (PNG), report.md, and report.html, one
 // self-contained page.
 //
-// Why cgo to Debian's dlib rather than reading the model in Go: LMD is only comparable with published numbers
-// if the landmarks are dlib's, bit for bit. That means dlib's HOG feature pyramid (fhog with its cell
+// Why cgo to Debian's dlib rather than reading the model in Go: LMD is only comparable with LMDMeter's dlib
+// backend if the landmarks are dlib's, bit for bit. The detector call mirrors dlib's Python binding,
+// detector(img, 1): pyramid_up with pyramid_down<2>, detection at adjust_threshold 0, rect_down back. That means dlib's HOG feature pyramid (fhog with its cell
 // interpolation and normalisation), its pyramid_up/pyramid_down resampling, the five-filter detector's
 // non-maximum suppression, and the shape predictor's cascades of regression trees with their
 // similarity-transform feature indexing — several thousand lines of dlib whose every rounding matters. A Go port
 // would be a second implementation to validate against the first; calling the first is exact and small
-// (dlib_shim.cpp, about 130 lines of extern "C" wrappers that catch every C++ exception and return it as an
+// (dlib_shim.cpp, about 110 lines of extern "C" wrappers that catch every C++ exception and return it as an
 // error). The cost: building this package needs libdlib-dev and BLAS/LAPACK link libraries (pkg-config dlib-1;
 // `make deps` installs them), and LMD needs the model file from libdlib-data at DefaultLandmarkModel or
 // $ERN_DLIB_MODEL — without it NewLandmarker returns one line saying how to get it, and PSNR/SSIM still work.
