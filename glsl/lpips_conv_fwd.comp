@@ -1,7 +1,8 @@
 #version 450
-// lpips_conv_fwd: one AlexNet convolution with bias and ReLU; each lane computes CB (a specialization constant, 8) output channels at one
-// output pixel, so every input value it loads feeds CB accumulators (runtime bounds on the spatial and input-channel
-// loops: lavapipe unrolls constant ones).
+// lpips_conv_fwd: one AlexNet convolution with bias and ReLU. Each lane computes 8 output channels (two vec4s of
+// the transposed weights per tap) at PX adjacent output pixels of one row, so a tap's weights feed 8·PX
+// accumulators and its inputs 8 each (lavapipe is bound by loads: this is 3–4× faster there than one output per
+// lane). Loop bounds over channels and kernel rows are runtime values (lavapipe unrolls constant ones).
 // Math: y[n,co,oy,ox] = max(0, bias[co] + Σ_ci Σ_ky Σ_kx W[co,ci,ky,kx]·x[n,ci,oy·S+ky−P,ox·S+kx−P]), x zero
 // outside; Hout = ⌊(Hin + 2P − K)/S⌋ + 1. y is also the saved tap (its sign is the ReLU mask).
 // Go reference: engine/lpips/lpips_ref.go ConvForwardRef.
@@ -10,18 +11,19 @@
 
 layout(local_size_x = 64) in;
 
-layout(constant_id = 0) const uint CB = 8; // output channels per lane (8; Go picks fewer when a layer has fewer)
+layout(constant_id = 0) const uint PX = 8; // output pixels per lane along x (8; fewer for narrow maps)
 
 // inputs
 layout(std430, set = 0, binding = 0) readonly buffer X { float x[]; };      // [N, Cin, Hin, Win] f32 at xOff
-layout(std430, set = 0, binding = 1) readonly buffer P { float params[]; }; // W [Cout, Cin, K, K] at wOff, bias [Cout] at bOff
+layout(std430, set = 0, binding = 1) readonly buffer P { vec4 params4[]; }; // Wᵀ [Cin, K, K, CoutP] at wOff, bias [CoutP] at bOff (floats, multiples of 4; zero past Cout)
 // outputs
 layout(std430, set = 0, binding = 2) writeonly buffer Y { float y[]; };     // [N, Cout, Hout, Wout] f32 at yOff
 
 layout(push_constant) uniform Push {
-	uint n;    // N·⌈Cout/CB⌉·Hout·Wout lanes
+	uint n;     // N·(CoutP/8)·Hout·⌈Wout/PX⌉ lanes
 	uint cin;
 	uint cout;
+	uint coutP; // Cout rounded up to 8
 	uint hin;
 	uint win;
 	uint hout;
@@ -38,42 +40,49 @@ layout(push_constant) uniform Push {
 void main() {
 	uint gid = ern_gid();
 	if (gid >= pc.n) return;
-	uint groups = (pc.cout + CB - 1u) / CB;
-	uint ox = gid % pc.wout;
-	uint oy = (gid / pc.wout) % pc.hout;
-	uint cg = (gid / (pc.wout * pc.hout)) % groups;
-	uint b = gid / (pc.wout * pc.hout * groups);
-	uint co0 = cg * CB;
+	uint groups = pc.coutP / 8u;
+	uint blocks = (pc.wout + PX - 1u) / PX; // pixel blocks per row
+	uint ox = (gid % blocks) * PX;
+	uint oy = (gid / blocks) % pc.hout;
+	uint cg = (gid / (blocks * pc.hout)) % groups;
+	uint b = gid / (blocks * pc.hout * groups);
+	uint co0 = cg * 8u;
 	int iy0 = int(oy * pc.stride) - int(pc.pad);
 	int ix0 = int(ox * pc.stride) - int(pc.pad);
-	// the kernel rows and columns that land inside the image
+	// the kernel rows that land inside the image; columns are checked per tap and pixel
 	uint ky0 = uint(max(-iy0, 0)), ky1 = uint(min(int(pc.k), int(pc.hin) - iy0));
-	uint kx0 = uint(max(-ix0, 0)), kx1 = uint(min(int(pc.k), int(pc.win) - ix0));
-	uint kk = pc.k * pc.k;
-	uint wStep = pc.cin * kk; // between output channels
-	// lanes of the last group past Cout read channel Cout − 1's weights and store nothing
-	uint wc[CB];
-	float acc[CB];
-	for (uint j = 0u; j < CB; j++) {
-		uint co = min(co0 + j, pc.cout - 1u);
-		wc[j] = pc.wOff + co * wStep;
-		acc[j] = params[pc.bOff + co];
+	vec4 bias0 = params4[(pc.bOff + co0) >> 2u], bias1 = params4[(pc.bOff + co0 + 4u) >> 2u];
+	vec4 a0[PX], a1[PX];
+	for (uint p = 0u; p < PX; p++) {
+		a0[p] = bias0;
+		a1[p] = bias1;
 	}
+	uint q = pc.coutP >> 2u; // vec4s per tap
+	uint w0 = (pc.wOff + co0) >> 2u;
 	for (uint ci = 0u; ci < pc.cin; ci++) {
 		uint xb = pc.xOff + (b * pc.cin + ci) * pc.hin * pc.win;
-		uint wb = ci * kk;
 		for (uint ky = ky0; ky < ky1; ky++) {
-			uint xr = xb + uint(iy0 + int(ky)) * pc.win + uint(ix0);
-			uint wr = wb + ky * pc.k;
-			for (uint kx = kx0; kx < kx1; kx++) {
-				float v = x[xr + kx];
-				for (uint j = 0u; j < CB; j++) acc[j] += params[wc[j] + wr + kx] * v;
+			uint xr = xb + uint(iy0 + int(ky)) * pc.win;
+			uint wr = w0 + (ci * pc.k + ky) * pc.k * q;
+			for (uint kx = 0u; kx < pc.k; kx++) {
+				uint wi = wr + kx * q;
+				vec4 wa = params4[wi], wb = params4[wi + 1u];
+				for (uint p = 0u; p < PX; p++) {
+					int ix = ix0 + int(p * pc.stride + kx);
+					float v = ix >= 0 && ix < int(pc.win) ? x[xr + uint(ix)] : 0.0;
+					a0[p] += wa * v;
+					a1[p] += wb * v;
+				}
 			}
 		}
 	}
 	uint plane = pc.hout * pc.wout;
 	uint o = pc.yOff + (b * pc.cout + co0) * plane + oy * pc.wout + ox;
-	for (uint j = 0u; j < CB; j++) {
-		if (co0 + j < pc.cout) y[o + j * plane] = max(acc[j], 0.0);
+	for (uint p = 0u; p < PX; p++) {
+		if (ox + p >= pc.wout) break;
+		for (uint j = 0u; j < 4u; j++) {
+			if (co0 + j < pc.cout) y[o + j * plane + p] = max(a0[p][j], 0.0);
+			if (co0 + j + 4u < pc.cout) y[o + (j + 4u) * plane + p] = max(a1[p][j], 0.0);
+		}
 	}
 }

@@ -29,7 +29,7 @@ type Net struct {
 	d      *compute.Device
 	arch   Arch
 	params *compute.Buffer
-	off    [5]struct{ w, b, lin int }
+	off    [5]struct{ w, b, lin, wt, bp int } // float offsets: W, bias, head, Wᵀ padded, bias padded
 	k      struct {
 		prepFwd, prepBwd, poolFwd, poolBwd, headFwd, headBwd, sum *compute.Kernel
 		convFwd, convBwd                                          [5]*compute.Kernel // per layer: channel block
@@ -48,7 +48,7 @@ type prepBwdPush struct {
 }
 
 type convFwdPush struct {
-	N, Cin, Cout, Hin, Win, Hout, Wout, K, Stride, Pad, WOff, BOff, XOff, YOff uint32
+	N, Cin, Cout, CoutP, Hin, Win, Hout, Wout, K, Stride, Pad, WOff, BOff, XOff, YOff uint32
 }
 
 type convBwdPush struct {
@@ -72,13 +72,34 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 	}
 	n := &Net{d: d, arch: w.Arch}
 	var flat []float32
-	for i := range w.Arch {
+	align := func() {
+		for len(flat)%4 != 0 {
+			flat = append(flat, 0)
+		}
+	}
+	for i, c := range w.Arch {
 		n.off[i].w = len(flat)
 		flat = append(flat, w.W[i]...)
 		n.off[i].b = len(flat)
 		flat = append(flat, w.B[i]...)
 		n.off[i].lin = len(flat)
 		flat = append(flat, w.Lin[i]...)
+		// lpips_conv_fwd's layout: Wᵀ [Cin, K, K, CoutP] and the bias, zero past Cout, vec4-aligned
+		align()
+		n.off[i].wt = len(flat)
+		cp, kk := pad8(c.Cout), c.K*c.K
+		wt := make([]float32, c.Cin*kk*cp)
+		for co := range c.Cout {
+			for ci := range c.Cin {
+				for t := range kk {
+					wt[(ci*kk+t)*cp+co] = w.W[i][(co*c.Cin+ci)*kk+t]
+				}
+			}
+		}
+		flat = append(flat, wt...)
+		n.off[i].bp = len(flat)
+		flat = append(flat, w.B[i]...)
+		flat = append(flat, make([]float32, cp-c.Cout)...)
 	}
 	for _, k := range []struct {
 		p    **compute.Kernel
@@ -91,11 +112,14 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 			return nil, fmt.Errorf("lpips: %w", err)
 		}
 	}
-	for i, c := range w.Arch {
+	for j := range n.k.convFwd {
 		var err error
-		if n.k.convFwd[i], err = d.Kernel("lpips_conv_fwd", uint32(channelBlock(c.Cout))); err != nil {
+		if n.k.convFwd[j], err = d.Kernel("lpips_conv_fwd", 1<<j); err != nil {
 			return nil, fmt.Errorf("lpips: %w", err)
 		}
+	}
+	for i, c := range w.Arch {
+		var err error
 		if n.k.convBwd[i], err = d.Kernel("lpips_conv_bwd", uint32(channelBlock(c.Cin))); err != nil {
 			return nil, fmt.Errorf("lpips: %w", err)
 		}
@@ -257,10 +281,13 @@ func (n *Net) prep(r *compute.Recorder, s *State, img View, sOff int) {
 
 func (n *Net) conv(r *compute.Recorder, i, images int, in [2]int, out [2]int, x, y *compute.Buffer) {
 	c := n.arch[i]
-	p := convFwdPush{N: uint32(images * groups(c.Cout) * out[0] * out[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
-		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
-		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), BOff: uint32(n.off[i].b)}
-	r.Dispatch1D(n.k.convFwd[i], int(p.N), &p, x, n.params, y)
+	lg := pixelBlock(out[1])
+	px := 1 << lg
+	p := convFwdPush{N: uint32(images * pad8(c.Cout) / 8 * out[0] * ((out[1] + px - 1) / px)), Cin: uint32(c.Cin),
+		Cout: uint32(c.Cout), CoutP: uint32(pad8(c.Cout)), Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]),
+		Wout: uint32(out[1]), K: uint32(c.K), Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].wt),
+		BOff: uint32(n.off[i].bp)}
+	r.Dispatch1D(n.k.convFwd[lg], int(p.N), &p, x, n.params, y)
 }
 
 func (n *Net) convBack(r *compute.Recorder, i, images int, in, out [2]int, y, g, dx *compute.Buffer, accum bool) {
@@ -345,9 +372,22 @@ func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff i
 	r.Dispatch1D(n.k.prepBwd, int(p.N), &p, s.dS, dPred.Buf)
 }
 
-// channelBlock is the channels one lane of lpips_conv_fwd (outputs) and lpips_conv_bwd (inputs) computes, the
-// kernels' specialization constant CB: 8, or all of them when a layer has fewer (conv1's RGB input: 3).
+// channelBlock is the input channels one lane of lpips_conv_bwd computes, its specialization constant CB: 8, or
+// all of them when a layer has fewer (conv1's RGB input: 3).
 func channelBlock(c int) int { return min(c, 8) }
+
+// pad8 rounds up to a multiple of 8: lpips_conv_fwd computes output channels in groups of 8.
+func pad8(c int) int { return (c + 7) / 8 * 8 }
+
+// pixelBlock is log2 of the output pixels one lane of lpips_conv_fwd computes along a row (its specialization
+// constant PX): 8 pixels, or the smallest power of two covering a narrower row (a 32² patch's 7, 3 and 1).
+func pixelBlock(wout int) int {
+	lg := 0
+	for lg < 3 && 1<<lg < wout {
+		lg++
+	}
+	return lg
+}
 
 func groups(c int) int { return (c + channelBlock(c) - 1) / channelBlock(c) }
 

@@ -52,7 +52,7 @@ func TestConvGPU(t *testing.T) {
 	n, w := testNet(t, d, a, 21)
 	for _, k := range []struct {
 		layer, batch, h, w int
-	}{{0, 2, 35, 38}, {0, 1, 31, 31}, {1, 2, 7, 6}, {2, 1, 3, 4}, {3, 1, 3, 3}, {4, 2, 2, 3}} {
+	}{{0, 2, 35, 38}, {0, 1, 31, 31}, {1, 2, 7, 6}, {1, 1, 5, 19}, {2, 1, 3, 4}, {3, 1, 3, 3}, {4, 2, 2, 3}, {4, 1, 4, 1}} {
 		c := a[k.layer]
 		rng := optest.NewRand(uint64(100 + k.layer))
 		x32 := rng.Uniform32(k.batch*c.Cin*k.h*k.w, -1, 1)
