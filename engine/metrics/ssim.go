@@ -43,10 +43,12 @@ var ssimKernel = func() [SSIMWindow]float64 {
 // averaged over every position p where the whole window lies inside the image ("valid" filtering).
 //
 // This is the convention of scikit-image's structural_similarity(x, y, gaussian_weights=True, sigma=1.5,
-// use_sample_covariance=False, data_range=1, channel_axis=-1): it filters with reflected borders but averages
-// only after cropping (win_size−1)/2 = 5 pixels from each side, which leaves exactly the valid positions. It is
-// also Wang's MATLAB ssim_index.m and pytorch_msssim's ssim (win 11, σ 1.5) on [0, 1] images. pred is clamped to
-// [0, 1] first, as for PSNR. Both images must be the same size and at least 11×11.
+// use_sample_covariance=False, data_range=1, channel_axis=-1): it filters with padded borders but averages only
+// after cropping (win_size−1)/2 = 5 pixels from each side, which leaves exactly the valid positions. It is also
+// Wang's MATLAB ssim_index.m, pytorch_msssim's ssim (win 11, σ 1.5) and torchmetrics'
+// structural_similarity_index_measure with data_range=1 (the SSIMMeter several ER-NeRF forks add; without
+// data_range it takes the data's own range) on [0, 1] images. pred is clamped to [0, 1] first, as for PSNR.
+// Both images must be the same size and at least 11×11.
 func SSIM(pred, gt *RGB) (float64, error) {
 	if err := checkPair("SSIM", pred, gt); err != nil {
 		return 0, err
