@@ -1,28 +1,30 @@
 #version 450
-// lpips_conv_bwd: input gradient of one AlexNet convolution + ReLU; each lane computes CB (a specialization constant: 8, or 3 for RGB) input channels at
-// one input pixel, so every upstream value it loads feeds CB accumulators.
-// Math: δ[n,co,oy,ox] = dL_dy where y > 0, else 0; dL_dx[n,ci,iy,ix] = Σ_co Σ_ky Σ_kx W[co,ci,ky,kx]·δ[n,co,oy,ox]
-// over oy·S + ky − P = iy and ox·S + kx − P = ix, 0 ≤ oy < Hout, 0 ≤ ox < Wout. Written, or added when accum = 1.
+// lpips_conv_bwd: input gradient of one AlexNet convolution, from the pre-activation gradient δ (lpips_relu_bwd
+// has applied the ReLU mask). Each lane computes 4·V input channels (V vec4 loads of the re-laid weights per tap)
+// at PX input pixels of one row that share their phase modulo the stride (ix, ix + S, ix + 2S, …), so they meet
+// the same kernel columns at adjacent outputs: a tap's weights feed 4·V·PX accumulators.
+// Math: dL_dx[n,ci,iy,ix] = Σ_co Σ_ky Σ_kx W[co,ci,ky,kx]·δ[n,co,oy,ox] over oy·S + ky − P = iy and
+// ox·S + kx − P = ix, 0 ≤ oy < Hout, 0 ≤ ox < Wout. Written, or added when accum = 1.
 // Go reference: engine/lpips/lpips_ref.go ConvBackwardRef.
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
 
 layout(local_size_x = 64) in;
 
-layout(constant_id = 0) const uint CB = 8; // input channels per lane (8; 3 for conv1's RGB input)
+layout(constant_id = 0) const uint V = 2;  // vec4s of input channels per lane (2; 1 for conv1's RGB)
+layout(constant_id = 1) const uint PX = 8; // input pixels per lane along x (8; fewer for narrow maps)
 
 // inputs
-layout(std430, set = 0, binding = 0) readonly buffer P { float params[]; }; // W [Cout, Cin, K, K] at wOff
-// saved forward
-layout(std430, set = 0, binding = 1) readonly buffer Y { float y[]; };      // [N, Cout, Hout, Wout] f32 at yOff (ReLU output)
+layout(std430, set = 0, binding = 0) readonly buffer P { vec4 params4[]; }; // W re-laid [Cout, K, K, CinP] at wOff (floats, multiple of 4; zero past Cin)
 // upstream gradient
-layout(std430, set = 0, binding = 2) readonly buffer DY { float dL_dy[]; }; // [N, Cout, Hout, Wout] f32 at gOff
+layout(std430, set = 0, binding = 1) readonly buffer DZ { float dL_dz[]; }; // δ [N, Cout, Hout, Wout] f32 at gOff
 // outputs
-layout(std430, set = 0, binding = 3) buffer DX { float dL_dx[]; };          // [N, Cin, Hin, Win] f32 at dxOff
+layout(std430, set = 0, binding = 2) buffer DX { float dL_dx[]; };          // [N, Cin, Hin, Win] f32 at dxOff
 
 layout(push_constant) uniform Push {
-	uint n;    // N·⌈Cin/CB⌉·Hin·Win lanes
+	uint n;    // N·(CinP/4V)·Hin·S·⌈⌈Win/S⌉/PX⌉ lanes
 	uint cin;
+	uint cinP; // Cin rounded up to 4·V
 	uint cout;
 	uint hin;
 	uint win;
@@ -32,7 +34,6 @@ layout(push_constant) uniform Push {
 	uint stride;
 	uint pad;
 	uint wOff;
-	uint yOff;
 	uint gOff;
 	uint dxOff;
 	uint accum;
@@ -41,47 +42,59 @@ layout(push_constant) uniform Push {
 void main() {
 	uint gid = ern_gid();
 	if (gid >= pc.n) return;
-	uint groups = (pc.cin + CB - 1u) / CB;
-	uint ix = gid % pc.win;
-	uint iy = (gid / pc.win) % pc.hin;
-	uint cg = (gid / (pc.win * pc.hin)) % groups;
-	uint b = gid / (pc.win * pc.hin * groups);
-	uint ci0 = cg * CB;
-	uint ty = iy + pc.pad, tx = ix + pc.pad; // oy·S + ky = ty
-	// ky ≡ ty (mod S), ky ≤ ty, oy = (ty − ky)/S < Hout ⇔ ky > ty − Hout·S
-	uint kyLo = ty % pc.stride;
-	int needY = int(ty) - int(pc.hout * pc.stride) + 1; // smallest ky with oy < Hout
-	if (needY > int(kyLo)) kyLo += uint((needY - int(kyLo) + int(pc.stride) - 1) / int(pc.stride)) * pc.stride;
+	uint S = pc.stride;
+	uint groups = pc.cinP / (4u * V);
+	uint m = (pc.win + S - 1u) / S;     // pixels per phase (some past the row end)
+	uint blocks = (m + PX - 1u) / PX;   // pixel blocks per phase
+	uint blk = gid % blocks;
+	uint phase = (gid / blocks) % S;
+	uint iy = (gid / (blocks * S)) % pc.hin;
+	uint cg = (gid / (blocks * S * pc.hin)) % groups;
+	uint b = gid / (blocks * S * pc.hin * groups);
+	uint ix0 = phase + S * blk * PX; // this lane's pixels: ix0 + p·S
+	uint ci0 = cg * 4u * V;
+	uint ty = iy + pc.pad, tx = ix0 + pc.pad; // oy·S + ky = ty
+	// ky ≡ ty (mod S), ky ≤ ty, oy = (ty − ky)/S < Hout ⇔ ky > ty − Hout·S; the same for every pixel
+	uint kyLo = ty % S;
+	int needY = int(ty) - int(pc.hout * S) + 1;
+	if (needY > int(kyLo)) kyLo += uint((needY - int(kyLo) + int(S) - 1) / int(S)) * S;
 	uint kyHi = min(pc.k, ty + 1u);
-	uint kxLo = tx % pc.stride;
-	int needX = int(tx) - int(pc.wout * pc.stride) + 1;
-	if (needX > int(kxLo)) kxLo += uint((needX - int(kxLo) + int(pc.stride) - 1) / int(pc.stride)) * pc.stride;
-	uint kxHi = min(pc.k, tx + 1u);
-	uint kk = pc.k * pc.k;
+	uint kx0 = tx % S; // kernel columns kx0, kx0 + S, …; pixel p meets output (tx − kx)/S + p
+	vec4 acc[V * PX];
+	for (uint j = 0u; j < V * PX; j++) acc[j] = vec4(0.0);
+	uint q = pc.cinP >> 2u; // vec4s per tap
 	uint plane = pc.hout * pc.wout;
-	// lanes of the last group past Cin read channel Cin − 1's weights and store nothing
-	uint wc[CB];
-	float acc[CB];
-	for (uint j = 0u; j < CB; j++) {
-		wc[j] = pc.wOff + min(ci0 + j, pc.cin - 1u) * kk;
-		acc[j] = 0.0;
-	}
 	for (uint co = 0u; co < pc.cout; co++) {
-		uint wb = co * pc.cin * kk;
-		uint ob = (b * pc.cout + co) * plane;
-		for (uint ky = kyLo; ky < kyHi; ky += pc.stride) {
-			uint orow = ob + ((ty - ky) / pc.stride) * pc.wout;
-			for (uint kx = kxLo; kx < kxHi; kx += pc.stride) {
-				uint o = orow + (tx - kx) / pc.stride;
-				float d = y[pc.yOff + o] > 0.0 ? dL_dy[pc.gOff + o] : 0.0;
-				uint wr = wb + ky * pc.k + kx;
-				for (uint j = 0u; j < CB; j++) acc[j] += params[wc[j] + wr] * d;
+		uint ob = pc.gOff + (b * pc.cout + co) * plane;
+		uint wb = (pc.wOff >> 2u) + co * pc.k * pc.k * q + (ci0 >> 2u);
+		for (uint ky = kyLo; ky < kyHi; ky += S) {
+			uint orow = ob + ((ty - ky) / S) * pc.wout;
+			for (uint kx = kx0; kx < pc.k; kx += S) {
+				int ox0 = (int(tx) - int(kx)) / int(S); // exact: tx − kx ≡ 0 (mod S); may be negative
+				uint wi = wb + (ky * pc.k + kx) * q;
+				vec4 w[V];
+				for (uint v = 0u; v < V; v++) w[v] = params4[wi + v];
+				for (uint p = 0u; p < PX; p++) {
+					int ox = ox0 + int(p);
+					float d = ox >= 0 && ox < int(pc.wout) ? dL_dz[orow + uint(ox)] : 0.0;
+					for (uint v = 0u; v < V; v++) acc[v * PX + p] += w[v] * d;
+				}
 			}
 		}
 	}
 	uint hw = pc.hin * pc.win;
-	uint i = pc.dxOff + (b * pc.cin + ci0) * hw + iy * pc.win + ix;
-	for (uint j = 0u; j < CB; j++) {
-		if (ci0 + j < pc.cin) dL_dx[i + j * hw] = pc.accum != 0u ? dL_dx[i + j * hw] + acc[j] : acc[j];
+	uint base = pc.dxOff + (b * pc.cin + ci0) * hw + iy * pc.win;
+	for (uint p = 0u; p < PX; p++) {
+		uint ix = ix0 + p * S;
+		if (ix >= pc.win) break;
+		for (uint v = 0u; v < V; v++) {
+			for (uint j = 0u; j < 4u; j++) {
+				uint ci = 4u * v + j;
+				if (ci0 + ci >= pc.cin) continue;
+				uint i = base + ci * hw + ix;
+				float g = acc[v * PX + p][j];
+				dL_dx[i] = pc.accum != 0u ? dL_dx[i] + g : g;
+			}
+		}
 	}
 }

@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6a0d2eeaa0a32478f7ba3b42b9c3d691d4c0e4ac665bba037345e74fa3f9d19c",
+		SourceHash: "3373358afaafd8deb406ae3a37284bd7fc171b75830f021aab3123d9c7e65938",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fc1e904a8d0bdbf70d09f01ee52f6d73da61a927c20c0772ea196c5db5d227ad",
+		SourceHash: "04d3fad79b1df31ec85c5eaf2735fb2b97c8d0848c9cb2fbac4148421ac024f5",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "be622255a0ef68807e29cffc03c91b594e344dfbee96538d9e9f37b8bbc63ce3",
+		SourceHash: "058348c70d91e752ad17a1574e6c5d959b819c48774aff5224e7bd91e1304225",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fe99448baaa6a0f54fd6d3766301a6b53c2d4b0dff328d2cbc16b13902ffeb02",
+		SourceHash: "e99493dcd4354d515a67216e0a95b48e39406b88e64a41b403e1e2eba1b3cce4",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "691d0353c416e77da6078794854e63665e6f54ed98f4484580c3db05491188d9",
+		SourceHash: "1a2c59f91302019a82562e4323ca858e3a426e593751b49797b55a5df00cdca4",
 	},
 	{
 		Name: "colsum_fwd",
@@ -121,7 +121,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "6ffc440e08010a0e60ac100088607294e63454d6ebf67509b9b37cb863c4eef8",
+		SourceHash: "5bfdf6f212862e9f24b398341183fa08ca4248b851c7718b726a80bb38625f2e",
 	},
 	{
 		Name: "composite_bg",
@@ -146,7 +146,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "743402186e3745d4906edd4c0a4be486e4952fb7e09d09c31ad7326a660a8aed",
+		SourceHash: "e785c18300149bf3aa69fe6be288cf8e5e30b3b51183f1776ffc81d847921136",
 	},
 	{
 		Name: "composite_bg_train_bwd",
@@ -165,7 +165,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "68dfc3e0bbaa524a1d4a7113934f2b5754b27a84729adab656aefb7fedc8ca21",
+		SourceHash: "e73926dc04de553cce16054befe83f9618119e5382fa01f76920b8a28ec09820",
 	},
 	{
 		Name: "composite_bg_train_fwd",
@@ -184,7 +184,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "49de678eb9ff4b2fecc39da2af9284dbc382a59f2650971a90347bec21b38bc5",
+		SourceHash: "ede7ecdb42b313d45044ebfa2ea80289ade67577d11c316b1ca7ee92afc50f72",
 	},
 	{
 		Name: "composite_infer",
@@ -206,7 +206,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a4fd2e13b6d06bae0dc6157f7058df3c5b644b114bfba937260a62ffce646c8f",
+		SourceHash: "213aa3b27dc0564002e0f505e85b698675b583ba1819c474247762351e7e3dc0",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -236,7 +236,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ca87ef20209ae7439cf93bd69ff04c7c063630bba3995183bf79ea9047b22c5e",
+		SourceHash: "4cf24533a183b1c2aa4cbd7154ca80d3eed6ace1108996b60872f3724a1a881e",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -261,7 +261,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ae5dda55bd634337ba44b40653c03f2c59b6e4eaa1b4911ac1f80396e24a1c50",
+		SourceHash: "b3a9792492283cb0cf98095c82a05c598a98a51d9f3a42698c7fadd07b78ff2e",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -290,7 +290,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2027f293f4b830651189bf310945ab7b303473ce9e6f47987f127164e5f980ff",
+		SourceHash: "a7876b5df44b62b7eb92d0cb219684ba4a98516821184302db0ebecbd9724ff9",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -317,7 +317,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5407d310d288442cdecf4acd80e750216ceaada35c24e655c247002cc6469449",
+		SourceHash: "1e842776c15bee1ba045f55e8aaed77f01dd6b2a54a6836916e0f98e6f66a7e0",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -346,7 +346,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "85cc785531cb0fe86553ee884f43d0d2f109cbe93189b1aeb5bacf3351bee557",
+		SourceHash: "759b36dfe50848bdc259f88ca74e38bc225f9f719e465f5f2cce352c13215b19",
 	},
 	{
 		Name: "dispatch_scale",
@@ -362,7 +362,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c0fdada139f4997a8da8d711600ab66ca0e870632da7bfb5a53653c4e8164ead",
+		SourceHash: "295ec81dc9330fb1459592f8bf0e2dab16e3e589e5d722a702b8787b1a375a3d",
 	},
 	{
 		Name: "ema_step",
@@ -378,7 +378,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b303b23ffc51b0ff7422998fd4031aa5a1591c653304c50ce4404c854361873e",
+		SourceHash: "ead80c8260e059244e3553022d450cd78fd2e3690a40a9a9557c5a771e93b7b9",
 	},
 	{
 		Name: "errmap_cdf",
@@ -394,7 +394,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c648d34917e92c62e6aba3178fb8de8452da62ea670cba74ab0009c75cbb6361",
+		SourceHash: "cc29d49f36b6b5b7f10b57dbb0a9ec18a86f570144e65513e278f68672b69051",
 	},
 	{
 		Name: "errmap_sample",
@@ -413,7 +413,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9735cff940f6b85a044c66e723d878585bebc160d30f0a2b4c0328a5152ea007",
+		SourceHash: "bbcc49fc30e2f4779562584c4eb2ffb71acd8da86e2b753718d5c12411be14dc",
 	},
 	{
 		Name: "errmap_update",
@@ -433,7 +433,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c06bbee3794017bb178807de0f8a524ead511c806d2cb1fa9d497e6cace1591f",
+		SourceHash: "698b8e9942b7c019d0cba63038375993a0d0e361455a35ee1e72c125c582392a",
 	},
 	{
 		Name: "fill_fwd",
@@ -447,7 +447,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "95cb437adbc18c01b2679ced84cee71c8a606ff2049d26de960febda17a2ba1c",
+		SourceHash: "8883f478b7361581954d2fdec1d61314c9da2e11fe5b7caad6ba67d8964ec648",
 	},
 	{
 		Name: "freq_bwd",
@@ -466,7 +466,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8c68bd54f215290ecd254daa220f7c936ed442b9225264fe5fdd82f694dc3af3",
+		SourceHash: "f56ea13e8c5019bd35c0bb894a7324baf775aecf418c71f5943fffed2b9427c6",
 	},
 	{
 		Name: "freq_fwd",
@@ -484,7 +484,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8c0dfd3668010a0ae8aaa161bff0557491edcd8fbd94dd77a49a4759d1b39f20",
+		SourceHash: "828122f5a2877b2dd1d79912654698a2e76f0821968559a3e5699e79bc6ac01f",
 	},
 	{
 		Name: "gate_bwd",
@@ -512,7 +512,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "79b3afdd34a0737707237d141e7b50736f598b1c9563dbcd599c569dbf54c638",
+		SourceHash: "aa5d6451c7a241a1abddd63ebf8bda91d83ff89903ccac3ee58dda1296f94886",
 	},
 	{
 		Name: "gate_fwd",
@@ -537,7 +537,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "05166bb653db6c0bd9a5fe6216a8232c6a8c7109509e61a1e321cfc297b60244",
+		SourceHash: "e0d3f731bee0a3d08fd0dfdae5a866a3d01090feed74ba6b8d450334ed41bfec",
 	},
 	{
 		Name: "gate_reduce",
@@ -559,7 +559,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a13e5e8eeb9c5354fa9b8b3730c2a916ff31c810ee32104d44918badeb7524c3",
+		SourceHash: "9c1c449ff7fa657ff5b00e92be2f944f4e9193db52697295dec133959724a31f",
 	},
 	{
 		Name: "grid_bwd",
@@ -590,7 +590,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "cfedbd25730d68e3fdf381d919adb1d763d4f5939053f461d80aeecdd5422fbe",
+		SourceHash: "9d14a17a46ad93c936ef56d830c7c8c7282fff1af68e4334a99c7ef23d783df3",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -622,7 +622,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "52f53f2c8d563c73b7c9fbadfc2c157aa9f88cdf5988603b4f660c0ab4195918",
+		SourceHash: "302248068e086974f8b039cb970f0ecd3d3f20627c031d167f096cd4143bf75f",
 	},
 	{
 		Name: "grid_fwd",
@@ -653,7 +653,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "73004b85c6303d6a3a98a2099be90e421f76a3764e7622ffc3ad0cc4f0710a94",
+		SourceHash: "7267193c5272c429bec406f579c742cf21bc80c18af924c15948979eacbba60c",
 	},
 	{
 		Name: "grid_probe",
@@ -682,7 +682,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "d4dd635ee2914af171af6e6bc6213982097d261f4a9949041178dcd8fec4654d",
+		SourceHash: "ba49b1a7abdd3f93af7aa6d5581465b00a46b8e2fe16305f61f51d5bb5ce7322",
 	},
 	{
 		Name: "head_gather_bwd",
@@ -701,7 +701,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "64968ec909920abc8033ed392e81807349a7557999276b173fec324fc59a451a",
+		SourceHash: "22fe9ccc8338a50ac0b0fe6880ff1ce6dd5d3dc772ecb5a5c62879462e769f17",
 	},
 	{
 		Name: "head_gather_fwd",
@@ -726,7 +726,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "73fb1e8821e7823a9b624200c45209c8a7afb042990e61713ea13df40ea0676c",
+		SourceHash: "0d96e751b422f250b419910ce765a2a919ceddf66974c68fea248f8ac7ee7002",
 	},
 	{
 		Name: "infer_plan",
@@ -735,17 +735,18 @@ var manifest = []Kernel{
 		},
 		Push: []Member{
 			{Name: "n", Type: "uint", Offset: 0, Size: 4},
-			{Name: "first", Type: "uint", Offset: 4, Size: 4},
+			{Name: "first_pass", Type: "uint", Offset: 4, Size: 4},
 			{Name: "max_steps", Type: "uint", Offset: 8, Size: 4},
 			{Name: "local", Type: "uint", Offset: 12, Size: 4},
 			{Name: "max_x", Type: "uint", Offset: 16, Size: 4},
 			{Name: "pieces", Type: "uint", Offset: 20, Size: 4},
-			{Name: "piece", Type: "uint", Offset: 24, Size: 4},
+			{Name: "first", Type: "uint", Offset: 24, Size: 4},
+			{Name: "most", Type: "uint", Offset: 28, Size: 4},
 		},
-		PushSize:   28,
+		PushSize:   32,
 		LocalSize:  [3]uint32{1, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bf2d6c0ccabef9bf7c187e986c7db05314d359b41f7647254692346940f35d7d",
+		SourceHash: "9b9d7117ba01ab20a862449e58f90e4a139e3a563b4e764d8bf2fb2466cf8e6c",
 	},
 	{
 		Name: "loss_fwd",
@@ -766,7 +767,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ea5931341200b51c54a2ed9b36e7d9d079db6de7f5b1800e9bfd2b51e1685a12",
+		SourceHash: "5c17f0653453732e8deda18e0ceb22e105dba3197970fa7add15cabfb085a835",
 	},
 	{
 		Name: "loss_head_fwd",
@@ -797,7 +798,7 @@ var manifest = []Kernel{
 		PushSize:   48,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "78a34f003ea941c7beab6a2f25cf5ec5d01c59a40c9dc287ce83499c74a16a1e",
+		SourceHash: "2c480dde96a144351353270e203012fd83f15ec8e68f79066504ba5b78d59574",
 	},
 	{
 		Name: "loss_head_reduce",
@@ -818,7 +819,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9b9e09fa8dc776e5161f6e2b4e4e7188c4432b7a28c80a629e94bd6391ba161f",
+		SourceHash: "ec6cbd1a1a16073c14763c46257832444fe46d098e1febf4ca6362cce40054d6",
 	},
 	{
 		Name: "loss_head_smooth_fwd",
@@ -838,29 +839,28 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "89018c2fd13a12a46d99884ba9704d89cb7d3aaa843fd42d3c8765de799d22b6",
+		SourceHash: "3bcba624b932ff88ad223e2da775ae34834001b6d1a0185357164332a04d4cc9",
 	},
 	{
 		Name: "lpips_conv_bwd",
 		Bindings: []Binding{
 			{Binding: 0, Name: "P", ReadOnly: true},
-			{Binding: 1, Name: "Y", ReadOnly: true},
-			{Binding: 2, Name: "DY", ReadOnly: true},
-			{Binding: 3, Name: "DX", ReadOnly: false},
+			{Binding: 1, Name: "DZ", ReadOnly: true},
+			{Binding: 2, Name: "DX", ReadOnly: false},
 		},
 		Push: []Member{
 			{Name: "n", Type: "uint", Offset: 0, Size: 4},
 			{Name: "cin", Type: "uint", Offset: 4, Size: 4},
-			{Name: "cout", Type: "uint", Offset: 8, Size: 4},
-			{Name: "hin", Type: "uint", Offset: 12, Size: 4},
-			{Name: "win", Type: "uint", Offset: 16, Size: 4},
-			{Name: "hout", Type: "uint", Offset: 20, Size: 4},
-			{Name: "wout", Type: "uint", Offset: 24, Size: 4},
-			{Name: "k", Type: "uint", Offset: 28, Size: 4},
-			{Name: "stride", Type: "uint", Offset: 32, Size: 4},
-			{Name: "pad", Type: "uint", Offset: 36, Size: 4},
-			{Name: "wOff", Type: "uint", Offset: 40, Size: 4},
-			{Name: "yOff", Type: "uint", Offset: 44, Size: 4},
+			{Name: "cinP", Type: "uint", Offset: 8, Size: 4},
+			{Name: "cout", Type: "uint", Offset: 12, Size: 4},
+			{Name: "hin", Type: "uint", Offset: 16, Size: 4},
+			{Name: "win", Type: "uint", Offset: 20, Size: 4},
+			{Name: "hout", Type: "uint", Offset: 24, Size: 4},
+			{Name: "wout", Type: "uint", Offset: 28, Size: 4},
+			{Name: "k", Type: "uint", Offset: 32, Size: 4},
+			{Name: "stride", Type: "uint", Offset: 36, Size: 4},
+			{Name: "pad", Type: "uint", Offset: 40, Size: 4},
+			{Name: "wOff", Type: "uint", Offset: 44, Size: 4},
 			{Name: "gOff", Type: "uint", Offset: 48, Size: 4},
 			{Name: "dxOff", Type: "uint", Offset: 52, Size: 4},
 			{Name: "accum", Type: "uint", Offset: 56, Size: 4},
@@ -869,9 +869,10 @@ var manifest = []Kernel{
 		LocalSize: [3]uint32{64, 1, 1},
 		LocalSpec: [3]int{-1, -1, -1},
 		Spec: []SpecConstant{
-			{ID: 0, Name: "CB", Type: "uint", Default: 8},
+			{ID: 0, Name: "V", Type: "uint", Default: 2},
+			{ID: 1, Name: "PX", Type: "uint", Default: 8},
 		},
-		SourceHash: "3a943f6e1617f75a0f7f5e8db5e0055ff906d9d1a1a5507fffc8cc5c841b7eb7",
+		SourceHash: "45a42c37830a45e7484e0704a642fa62ff135606f92ca78ab806828b79445d86",
 	},
 	{
 		Name: "lpips_conv_fwd",
@@ -903,7 +904,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "PX", Type: "uint", Default: 8},
 		},
-		SourceHash: "042ab5bda38058e58ec2a9d4a994fff9e9b65ec0a5ca1ea3b300ce6cd0cb8a6d",
+		SourceHash: "119ac66137cb5cb78e1155f31ffcc339272d103f5034258835210a42a9fcf80d",
 	},
 	{
 		Name: "lpips_head_bwd",
@@ -927,7 +928,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "dad178513c3a99af99fbf6cdfb07a6aa36a89061dc9950d58f0b130a5b1487bc",
+		SourceHash: "4dfe8c17b41f14689a683b0f5923792244ea2c1050c16345a1db4f37a61b84d6",
 	},
 	{
 		Name: "lpips_head_fwd",
@@ -948,7 +949,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "953613407baf746f881937095c588a2ca1419a0a81e24e266c810439729ee8c9",
+		SourceHash: "e83564264be4e47205cb35ff11e3e86bc28faf51270dd775ba5a829f771ae8df",
 	},
 	{
 		Name: "lpips_pool_bwd",
@@ -971,7 +972,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1ad17e298f8a702667c58aa19baf8505b2a892dcc7c1ae4f465e93372eb126b3",
+		SourceHash: "8228a0ee8c9d710e4a3b5d18e04cbd1b566af9233f5bd757aa85876b00912ec2",
 	},
 	{
 		Name: "lpips_pool_fwd",
@@ -991,7 +992,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ed7c1a77667383d997fd617b8b99f4c129de986472bc016904abb7cacab9f624",
+		SourceHash: "bb56339c16e655e8eec9dbaef67a7bbde0908325bdcbacfb7d7d61347ef75f63",
 	},
 	{
 		Name: "lpips_prep_bwd",
@@ -1017,7 +1018,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3e5b9e74b4c2e3087bd954227b524b43502b4a57f0b640daeebb089261f55fc5",
+		SourceHash: "81442e58a2adfe48620919c1399ee670db6651b67ba31eb6b8be920bd13f2374",
 	},
 	{
 		Name: "lpips_prep_fwd",
@@ -1043,7 +1044,23 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0ce257a5f0877def2f4014aac27a5cd0e18b6ccb131e093a3f8d42bbb1e00f00",
+		SourceHash: "ae412a6b6e4f43a8639602ad18f79635ceb3f3f235e4368bd911aaf4e533e0de",
+	},
+	{
+		Name: "lpips_relu_bwd",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Y", ReadOnly: true},
+			{Binding: 1, Name: "G", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "yOff", Type: "uint", Offset: 4, Size: 4},
+			{Name: "gOff", Type: "uint", Offset: 8, Size: 4},
+		},
+		PushSize:   12,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "f95713d5ce51f975505ea2814d2ebed82316d75a6098711f08270488b96b2c24",
 	},
 	{
 		Name: "lpips_sum_fwd",
@@ -1061,7 +1078,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "275f33c11e762332a87081673168850e1646f607ea19721483ae7a1d833a45fb",
+		SourceHash: "17e78f7dcd45387aefed8f82e9d6b062171e35aba99a9f2c110b7fa218fa9975",
 	},
 	{
 		Name: "march_analytic",
@@ -1097,7 +1114,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "346b6c14d18a0092d133034086bf57830faf622da38d4a97f4765cdf717af7f0",
+		SourceHash: "0bf71c4b6e3fa8df030bca580d562625febfb741c25521313f7e80a68455af29",
 	},
 	{
 		Name: "march_infer",
@@ -1123,7 +1140,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "091c351f6157240b5a8cb212070c914b515f87eb7b4542b502bb08c2b08bd64f",
+		SourceHash: "a6ded38996984b4150e67ae8e20a8daa1c7529492bc52ae57bafc6075ebbc66b",
 	},
 	{
 		Name: "march_train",
@@ -1150,7 +1167,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1868a2281c8c9c334b184232dc15206ad7f19caf0976d7856a72a4e72f62815a",
+		SourceHash: "3c953349333a2c1ea77373e171dcf5b2a27d49dd98f6770b913b95c1b71bae70",
 	},
 	{
 		Name: "mlp_bwd",
@@ -1184,7 +1201,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "98366a4abe2a603e99e0ed2203a051e20204623155957da3606dd65408ef326e",
+		SourceHash: "12070341b74f256d1bde1d3839f0b45471430dec6f083c03202090e41c2102bc",
 	},
 	{
 		Name: "mlp_fwd",
@@ -1217,7 +1234,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "c7891e367eb3cf563b0157518a402210623be9ad403b7c9a01118eb15a8898bb",
+		SourceHash: "d4e552917dad91be8e65d4be5e2410a62ac6ba35ff414950179a97f7228dfb49",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -1258,7 +1275,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "bf1d7d31f7d35180a48684c6fba1d46915df3947709ebd8c995e7ae547507a16",
+		SourceHash: "64e1d59123ab788ddeb037c2a06a106384f5d010138d4f10550e4dd5aae1e784",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -1298,7 +1315,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "b260de64b882a00fc3a84b4ba628e104c532b288fdffb36eeb9f8fe4cc5e7dff",
+		SourceHash: "4a13fde556410d3085d6b7c7467e2398c89f92260ccebf44c77bda6658e0149f",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -1328,7 +1345,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "SG", Type: "uint", Default: 8},
 			{ID: 1, Name: "RB", Type: "uint", Default: 2},
 		},
-		SourceHash: "95354d9e041ba7eb5044ef077a5f9d3eb231629e653e5edc01c7464b67292d5d",
+		SourceHash: "7f39cf0de2e3fc4526a8db4e57b23fdce4561e6c3f3878222359f03d9ea13bf3",
 	},
 	{
 		Name: "mlp_wsum",
@@ -1345,7 +1362,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "760f4b16784dd7e289ff2b1948e66d27ad41fda8fb5fc33633575149629f8fc1",
+		SourceHash: "b344343fa7bdf0d532cf84e5de32e2b2f8ba9c3267f7397a2153673bce8641e6",
 	},
 	{
 		Name: "occ_bits",
@@ -1361,7 +1378,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c3117e0f6eb9458c7101bed265b411595994d0b9b014a8bb86c73219c2709b1c",
+		SourceHash: "925fb2d2c62a464f275c7e9d7a08245ddb3441827bea0d75e0dc225bf4c8b283",
 	},
 	{
 		Name: "occ_dilate",
@@ -1375,7 +1392,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "dd0ba906cb70b345ec62ebc63937cef5aa4cee726c419eb6dc2ec2a73d468963",
+		SourceHash: "e20aa70bb861ddb47b46cee87570aa4cf78f15fed2c5e1a3a6a46c995dc8713b",
 	},
 	{
 		Name: "occ_ema",
@@ -1391,7 +1408,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d0791293d1f34ac4c3654a2c727da64db966dd3c57f529debdced3a2cf168d05",
+		SourceHash: "4dcb3d69ed365324256ed0ce0c16ebbf4f8aa6c9c51157bd6f9dc9beef1bc798",
 	},
 	{
 		Name: "occ_mean",
@@ -1408,7 +1425,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "c64f5c2b77b5d9653df617721d61819659ee95467efa1653671ce9b027c56407",
+		SourceHash: "fe33801a390e45ad4c0ebe01b59f78f88006fc49343027be472da47cf8a63a92",
 	},
 	{
 		Name: "occ_points",
@@ -1424,7 +1441,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1402df353f46680cf76693591dc9df427ff57076a8e1b3de917413ed60edcd56",
+		SourceHash: "631016f221d5b9167e6271f3d559928219b09e9a54a0fc205f2751776201a74f",
 	},
 	{
 		Name: "occ_untrained",
@@ -1445,7 +1462,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "45e65e62f4b2cf1364866c2f596432a4c9e99bca2b6c171b0c4e9916b6ef0788",
+		SourceHash: "1f562164a0f2b4182809f9f9f7cf4498eeee0575f8f73d15c4feeb0217118c85",
 	},
 	{
 		Name: "rays_gen",
@@ -1481,7 +1498,7 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fcfdbe0fd2c2c64fd887f92d2d2c7c0d46fe562458c0db7b486428923b4d3b46",
+		SourceHash: "0cc2eb9c1dc4daab9178acafbe2e060d5062f4466482a441e8a60a396081b73c",
 	},
 	{
 		Name: "sh_bwd",
@@ -1498,7 +1515,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ddff821af3b3a3852e539b9de242b881857d876f6033baf437fb146f24a1e3ce",
+		SourceHash: "149fedfc1c4309fb7803bff9fea7ed246371fd0e187be4de639d4c9b53120c5c",
 	},
 	{
 		Name: "sh_fwd",
@@ -1514,7 +1531,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "799c239d846ccbc12888708613393b2dee3f3dc61d58dc1dc9c40504d02c4ab1",
+		SourceHash: "63b7a2ea49686e8df810959abbcb1882381a9b4f233aa47655a66aeff96b2143",
 	},
 	{
 		Name: "sum_reduce",
@@ -1529,7 +1546,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4d68ceb50f162897a090aae2b0f504234c016d36f47ed12053de902c7ea86a82",
+		SourceHash: "feadc34123fd4c027084922cd98e3836243e636a6ed384d452063f834061c458",
 	},
 	{
 		Name: "testcard_draw",
@@ -1549,7 +1566,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f92598fc8a088f9790130855df90b3ec7418096c25b110e89f03d4781b3436a0",
+		SourceHash: "dc1249d93712e5007c59546ddd57841907f870d203c6da9f18d918c3e102bd3c",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -1568,7 +1585,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4af0c211142951ae987128efe04e225ad4a1f50f512d086a3abfe0c497e3f7be",
+		SourceHash: "3135697181937848a5028c62140105d6fd7124ee0573038c54cae3ae40ac2770",
 	},
 	{
 		Name: "torsoocc_points",
@@ -1583,7 +1600,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "81a0abad54bd5f84be898e898e3ec88dda2bf94904d2d3ec8168276f25f5cc27",
+		SourceHash: "3bfe01c10c1db150328e86cab5def1f98b96a59e81afd07e03749d242558800a",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1605,7 +1622,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8cbfcc8358158011eab171fc010dd1e1ec40736382fc1ae96fa4a52fffc1af4f",
+		SourceHash: "1dd72b8ad8e550f8bd504dd12a0ec8ea85a19764d951c4902dbf3385d9c61f70",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1622,6 +1639,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "283f8464789e165ca23d078c6b97ad18a1c1db5d97d1f1d4739f98b5d49eb00e",
+		SourceHash: "9f177b5d87274c588e5d772839985853ca71bc989ee284448c995b6d16189ace",
 	},
 }

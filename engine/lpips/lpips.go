@@ -29,10 +29,11 @@ type Net struct {
 	d      *compute.Device
 	arch   Arch
 	params *compute.Buffer
-	off    [5]struct{ w, b, lin, wt, bp int } // float offsets: W, bias, head, Wᵀ padded, bias padded
+	off    [5]struct{ w, b, lin, wt, bp, wb int } // float offsets: W, bias, head, Wᵀ and bias padded (forward), W re-laid (backward)
 	k      struct {
-		prepFwd, prepBwd, poolFwd, poolBwd, headFwd, headBwd, sum *compute.Kernel
-		convFwd, convBwd                                          [5]*compute.Kernel // per layer: channel block
+		prepFwd, prepBwd, poolFwd, poolBwd, headFwd, headBwd, sum, relu *compute.Kernel
+		convFwd                                                         [4]*compute.Kernel    // by log2 of the pixel block
+		convBwd                                                         [2][4]*compute.Kernel // by vec4s of input channels − 1, log2 of the pixel block
 	}
 }
 
@@ -52,8 +53,10 @@ type convFwdPush struct {
 }
 
 type convBwdPush struct {
-	N, Cin, Cout, Hin, Win, Hout, Wout, K, Stride, Pad, WOff, YOff, GOff, DXOff, Accum uint32
+	N, Cin, CinP, Cout, Hin, Win, Hout, Wout, K, Stride, Pad, WOff, GOff, DXOff, Accum uint32
 }
+
+type reluPush struct{ N, YOff, GOff uint32 }
 
 type poolFwdPush struct{ N, Hin, Win, Hout, Wout, XOff, YOff uint32 }
 
@@ -100,13 +103,25 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 		n.off[i].bp = len(flat)
 		flat = append(flat, w.B[i]...)
 		flat = append(flat, make([]float32, cp-c.Cout)...)
+		// lpips_conv_bwd's layout: W [Cout, K, K, CinP], zero past Cin
+		n.off[i].wb = len(flat)
+		ip := padIn(c.Cin)
+		wb := make([]float32, c.Cout*kk*ip)
+		for co := range c.Cout {
+			for ci := range c.Cin {
+				for t := range kk {
+					wb[(co*kk+t)*ip+ci] = w.W[i][(co*c.Cin+ci)*kk+t]
+				}
+			}
+		}
+		flat = append(flat, wb...)
 	}
 	for _, k := range []struct {
 		p    **compute.Kernel
 		name string
 	}{{&n.k.prepFwd, "lpips_prep_fwd"}, {&n.k.prepBwd, "lpips_prep_bwd"}, {&n.k.poolFwd, "lpips_pool_fwd"},
 		{&n.k.poolBwd, "lpips_pool_bwd"}, {&n.k.headFwd, "lpips_head_fwd"}, {&n.k.headBwd, "lpips_head_bwd"},
-		{&n.k.sum, "lpips_sum_fwd"}} {
+		{&n.k.sum, "lpips_sum_fwd"}, {&n.k.relu, "lpips_relu_bwd"}} {
 		var err error
 		if *k.p, err = d.Kernel(k.name); err != nil {
 			return nil, fmt.Errorf("lpips: %w", err)
@@ -118,10 +133,12 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 			return nil, fmt.Errorf("lpips: %w", err)
 		}
 	}
-	for i, c := range w.Arch {
-		var err error
-		if n.k.convBwd[i], err = d.Kernel("lpips_conv_bwd", uint32(channelBlock(c.Cin))); err != nil {
-			return nil, fmt.Errorf("lpips: %w", err)
+	for v := range n.k.convBwd {
+		for j := range n.k.convBwd[v] {
+			var err error
+			if n.k.convBwd[v][j], err = d.Kernel("lpips_conv_bwd", uint32(v+1), 1<<j); err != nil {
+				return nil, fmt.Errorf("lpips: %w", err)
+			}
 		}
 	}
 	var err error
@@ -290,12 +307,24 @@ func (n *Net) conv(r *compute.Recorder, i, images int, in [2]int, out [2]int, x,
 	r.Dispatch1D(n.k.convFwd[lg], int(p.N), &p, x, n.params, y)
 }
 
+// convBack records dx = the input gradient of convolution i from g, the gradient of its output y: the ReLU mask
+// is applied to g in place first (g is consumed).
 func (n *Net) convBack(r *compute.Recorder, i, images int, in, out [2]int, y, g, dx *compute.Buffer, accum bool) {
 	c := n.arch[i]
-	p := convBwdPush{N: uint32(images * groups(c.Cin) * in[0] * in[1]), Cin: uint32(c.Cin), Cout: uint32(c.Cout),
-		Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]), Wout: uint32(out[1]), K: uint32(c.K),
-		Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].w), Accum: b2u(accum)}
-	r.Dispatch1D(n.k.convBwd[i], int(p.N), &p, n.params, y, g, dx)
+	m := images * c.Cout * out[0] * out[1]
+	rp := reluPush{N: uint32(m)}
+	r.Dispatch1D(n.k.relu, m, &rp, y, g)
+	v := 2 // vec4s of input channels per lane
+	if c.Cin <= 4 {
+		v = 1
+	}
+	lg := pixelBlock((in[1] + c.Stride - 1) / c.Stride)
+	blocks := ((in[1]+c.Stride-1)/c.Stride + 1<<lg - 1) >> lg
+	p := convBwdPush{N: uint32(images * padIn(c.Cin) / (4 * v) * in[0] * c.Stride * blocks), Cin: uint32(c.Cin),
+		CinP: uint32(padIn(c.Cin)), Cout: uint32(c.Cout), Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]),
+		Wout: uint32(out[1]), K: uint32(c.K), Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].wb),
+		Accum: b2u(accum)}
+	r.Dispatch1D(n.k.convBwd[v-1][lg], int(p.N), &p, n.params, g, dx)
 }
 
 func (n *Net) pool(r *compute.Recorder, planes int, in, out [2]int, x, y *compute.Buffer) {
@@ -372,9 +401,14 @@ func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff i
 	r.Dispatch1D(n.k.prepBwd, int(p.N), &p, s.dS, dPred.Buf)
 }
 
-// channelBlock is the input channels one lane of lpips_conv_bwd computes, its specialization constant CB: 8, or
-// all of them when a layer has fewer (conv1's RGB input: 3).
-func channelBlock(c int) int { return min(c, 8) }
+// padIn is the input channel count lpips_conv_bwd's weight layout is padded to: 4 for conv1's RGB (one vec4 per
+// lane), else a multiple of 8 (two vec4s).
+func padIn(c int) int {
+	if c <= 4 {
+		return 4
+	}
+	return pad8(c)
+}
 
 // pad8 rounds up to a multiple of 8: lpips_conv_fwd computes output channels in groups of 8.
 func pad8(c int) int { return (c + 7) / 8 * 8 }
@@ -388,8 +422,6 @@ func pixelBlock(wout int) int {
 	}
 	return lg
 }
-
-func groups(c int) int { return (c + channelBlock(c) - 1) / channelBlock(c) }
 
 func b2u(b bool) uint32 {
 	if b {

@@ -12,7 +12,7 @@ func TestPushLayouts(t *testing.T) {
 	for name, p := range map[string]any{"lpips_prep_fwd": &prepFwdPush{}, "lpips_prep_bwd": &prepBwdPush{},
 		"lpips_conv_fwd": &convFwdPush{}, "lpips_conv_bwd": &convBwdPush{}, "lpips_pool_fwd": &poolFwdPush{},
 		"lpips_pool_bwd": &poolBwdPush{}, "lpips_head_fwd": &headFwdPush{}, "lpips_head_bwd": &headBwdPush{},
-		"lpips_sum_fwd": &sumPush{}} {
+		"lpips_sum_fwd": &sumPush{}, "lpips_relu_bwd": &reluPush{}} {
 		if err := compute.CheckPush(name, p); err != nil {
 			t.Error(err)
 		}
