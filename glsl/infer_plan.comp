@@ -2,9 +2,10 @@
 // Math (one invocation): n_alive = n (first pass) or the count composite_infer appended (later passes), 0 once
 // step ≥ max_steps; n_step = max(min(n / n_alive, 8), 1); step += n_step and passes += 1 when n_alive > 0;
 // samples = n_alive·n_step (≤ n); workgroups for n_alive rays of local size `local` folded into z beyond max_x
-// (as the recorder folds); piece i of the field gets clamp(samples − i·piece, 0, piece) live slots; the counter is
-// zeroed for this pass's composite.
-// Go reference: engine/render InferSteps and the pass loop of InferRef (infer_ref.go).
+// (as the recorder folds); field piece i = [start, start+size) gets clamp(samples − start, 0, size) live slots, with
+// sizes first, first, 2·first, 4·first, … capped at most, the last ending at n; the counter is zeroed for this
+// pass's composite.
+// Go reference: engine/render InferSteps and the pass loop of InferRef (infer_ref.go); pieces (infer.go).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -17,17 +18,18 @@ layout(std430, set = 0, binding = 0) buffer Plan { uint plan[]; }; // [PLAN_PIEC
 
 layout(push_constant) uniform Push {
     uint n;         // rays of the frame
-    uint first;     // 1 on the first pass: every ray is alive and step = passes = 0
+    uint first_pass; // 1 on the first pass: every ray is alive and step = passes = 0
     uint max_steps;
     uint local;     // workgroup width of march_infer / composite_infer
     uint max_x;     // the device's workgroup count limit along x
     uint pieces;    // field pieces
-    uint piece;     // slots per piece
+    uint first;     // size of the first piece
+    uint most;      // largest piece
 } pc;
 
 void main() {
     uint alive, step, passes;
-    if (pc.first != 0u) {
+    if (pc.first_pass != 0u) {
         alive = pc.n;
         step = 0u;
         passes = 0u;
@@ -58,8 +60,11 @@ void main() {
     plan[PLAN_ARGS] = gx;
     plan[PLAN_ARGS + 1u] = 1u;
     plan[PLAN_ARGS + 2u] = gz;
+    uint c0 = 0u, size = pc.first;
     for (uint i = 0u; i < pc.pieces; i++) {
-        uint c0 = i * pc.piece;
-        plan[PLAN_PIECES + i] = samples > c0 ? min(samples - c0, pc.piece) : 0u;
+        uint pn = min(min(size, pc.most), pc.n - c0);
+        plan[PLAN_PIECES + i] = samples > c0 ? min(samples - c0, pn) : 0u;
+        if (c0 > 0u) size *= 2u;
+        c0 += pn;
     }
 }

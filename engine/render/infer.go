@@ -118,7 +118,7 @@ type compInferPush struct {
 }
 
 type inferPlanPush struct {
-	N, First, MaxSteps, Local, MaxX, Pieces, Piece uint32
+	N, FirstPass, MaxSteps, Local, MaxX, Pieces, First, Most uint32
 }
 
 type bgPush struct {
@@ -138,10 +138,13 @@ const (
 	planPieces  = 16
 )
 
-// DefaultPiece is the number of sample slots the renderer hands a field in one FieldBatch when the field does not
-// say (BatchLimiter): the head splits larger batches into chunks of its own, and a scaled scope must see one
-// unsplit batch.
+// DefaultPiece is the most sample slots the renderer hands a field in one FieldBatch when the field does not say
+// (BatchLimiter): the head splits larger batches into chunks of its own, and a scaled scope must see one unsplit
+// batch.
 const DefaultPiece = 1 << 16
+
+// FirstPiece is the size of the first two field pieces; later ones double (see pieces).
+const FirstPiece = 4096
 
 // BatchLimiter is implemented by a field that evaluates batches above MaxBatch samples in several parts (chunks
 // at offsets): RecordRender then hands it pieces of at most MaxBatch slots.
@@ -149,18 +152,36 @@ type BatchLimiter interface {
 	MaxBatch() int
 }
 
-// maxPieces is the most field pieces a frame of n rays is split into (pieces are never smaller than 256 slots).
+// maxPieces bounds the number of field pieces of a frame of n rays (pieces are never smaller than 256 slots).
 func maxPieces(n int) int { return max((n+255)/256, 1) }
 
-// pieceSize is the slots per field piece for a frame of n rays: the field's MaxBatch (or DefaultPiece) rounded
-// down to a multiple of 256 (so piece views stay aligned), at least 256, at most n.
-func pieceSize(field Field, n int) int {
-	p := DefaultPiece
+// pieceLimits returns the first piece size and the largest piece for a field over n slots: FirstPiece and the
+// field's MaxBatch (or DefaultPiece), rounded down to multiples of 256 (so piece views stay aligned), at least 256.
+func pieceLimits(field Field) (first, most int) {
+	most = DefaultPiece
 	if l, ok := field.(BatchLimiter); ok && l.MaxBatch() > 0 {
-		p = l.MaxBatch()
+		most = l.MaxBatch()
 	}
-	p = max(p&^255, 256)
-	return min(p, n)
+	most = max(most&^255, 256)
+	return min(FirstPiece, most), most
+}
+
+// pieces splits n sample slots into the field pieces [start, start+size) of RecordRender: sizes first, first,
+// 2·first, 4·first, … capped at most, the last one ending at n. Live slots are a prefix [0, m), so every piece
+// below the one holding m is full, and that one starts at or below m: a field whose kernels cover a partial piece
+// in full (nn's portable MLP strides its lanes over the whole batch) computes at most about twice m slots, in
+// about log2(n/first) + n/most pieces. infer_plan applies the same rule.
+func pieces(n, first, most int) (starts, sizes []int) {
+	size := first
+	for c0 := 0; c0 < n; {
+		pn := min(size, most, n-c0)
+		starts, sizes = append(starts, c0), append(sizes, pn)
+		if c0 > 0 {
+			size *= 2
+		}
+		c0 += pn
+	}
+	return starts, sizes
 }
 
 // InferSteps is ER-NeRF's pass schedule (spec §8.4): n_step = max(min(N / n_alive, 8), 1) samples per alive ray.
@@ -191,8 +212,8 @@ func (r *Renderer) Render(f *Frame, field Field, bg Background, perturb bool, se
 //	infer_plan       n_alive (all rays on the first pass, then the count the last composite appended; 0 once
 //	                 step ≥ max_steps), n_step = max(min(N / n_alive, 8), 1), step += n_step, dispatch sizes
 //	march_infer      indirect over n_alive rays → n_alive·n_step sample slots (≤ N)
-//	field            over the slots in pieces of pieceSize slots, each in a scaled scope whose live count is
-//	                 clamp(n_alive·n_step − offset, 0, piece), so only live slots' workgroups run
+//	field            over the slots in pieces (see pieces), each in a scaled scope whose live count is
+//	                 clamp(n_alive·n_step − start, 0, size), so only live slots' workgroups run
 //	composite_infer  indirect over n_alive rays; compacts the survivors into the other alive list
 //
 // then composite_bg over all N rays: the head over bg.Colour, or over the image given to f.SetBackground
@@ -215,22 +236,20 @@ func (r *Renderer) RecordRender(rec *compute.Recorder, f *Frame, field Field, bg
 	if err != nil {
 		return fmt.Errorf("render: %w", err)
 	}
-	piece := pieceSize(field, n)
-	pieces := (n + piece - 1) / piece
+	firstPiece, most := pieceLimits(field)
+	starts, sizes := pieces(n, firstPiece, most)
 	cur, next := f.AliveA, f.AliveB
 	for pass := range r.cfg.MaxSteps {
 		first := b2u(pass == 0)
-		rec.DispatchGroups(plan, 1, 1, 1, &inferPlanPush{N: uint32(n), First: first,
+		rec.DispatchGroups(plan, 1, 1, 1, &inferPlanPush{N: uint32(n), FirstPass: first,
 			MaxSteps: uint32(r.cfg.MaxSteps), Local: r.k.marchInfer.LocalSize()[0],
-			MaxX: r.dev.Info().MaxWorkgroupCount[0], Pieces: uint32(pieces), Piece: uint32(piece)}, f.Plan)
+			MaxX: r.dev.Info().MaxWorkgroupCount[0], Pieces: uint32(len(starts)), First: uint32(firstPiece), Most: uint32(most)}, f.Plan)
 		rec.DispatchIndirect(r.k.marchInfer, f.Plan, 4*planArgs, &marchInferPush{First: first, Perturb: b2u(perturb),
 			Seed: seed, Dt: float32(r.cfg.Step), Bound: float32(r.cfg.Bound)},
 			f.Rays.O, f.Rays.D, f.Rays.NearFar, r.Bits, cur, f.Plan, f.RaysT, f.Pos, f.Dir, f.Deltas)
-		for i := range pieces {
-			c0 := i * piece
-			pn := min(piece, n-c0)
-			rec.BeginScaled(f.Plan, 4*(planPieces+i), pn)
-			err := field.Record(rec, f.piece(c0, pn))
+		for i, c0 := range starts {
+			rec.BeginScaled(f.Plan, 4*(planPieces+i), sizes[i])
+			err := field.Record(rec, f.piece(c0, sizes[i]))
 			rec.EndScaled()
 			if err != nil {
 				return fmt.Errorf("render: field: %w", err)

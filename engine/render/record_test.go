@@ -148,6 +148,33 @@ func newFrame(t testing.TB, r *Renderer, n int, spec ExtraSpec) *Frame {
 	return fr
 }
 
+// TestPieces: the field pieces tile the slots, start at 256-aligned offsets, double from the first, respect the
+// largest size, and the frame's plan has room for them.
+func TestPieces(t *testing.T) {
+	for _, c := range []struct{ n, first, most, want int }{
+		{2304, 4096, 65536, 1}, {2304, 512, 512, 5}, {65536, 4096, 65536, 5}, {262144, 4096, 65536, 8},
+		{262144 + 100, 4096, 65536, 9}, {1000, 256, 256, 4},
+	} {
+		starts, sizes := pieces(c.n, c.first, c.most)
+		if len(starts) != c.want || len(starts) > maxPieces(c.n) {
+			t.Errorf("n %d, first %d, most %d: %d pieces (%v), want %d", c.n, c.first, c.most, len(starts), sizes, c.want)
+		}
+		end := 0
+		for i := range starts {
+			if starts[i] != end || starts[i]%256 != 0 || sizes[i] > c.most || sizes[i] <= 0 {
+				t.Errorf("n %d: piece %d = [%d, +%d) after %d", c.n, i, starts[i], sizes[i], end)
+			}
+			if i > 0 && i < len(starts)-1 && sizes[i] != min(c.most, c.first<<max(i-1, 0)) {
+				t.Errorf("n %d: piece %d has %d slots", c.n, i, sizes[i])
+			}
+			end += sizes[i]
+		}
+		if end != c.n {
+			t.Errorf("n %d: pieces cover %d slots", c.n, end)
+		}
+	}
+}
+
 func TestInferPushLayouts(t *testing.T) {
 	if err := compute.CheckPush("infer_plan", inferPlanPush{}); err != nil {
 		t.Error(err)
@@ -188,7 +215,8 @@ func TestRecordRenderMatchesStepped(t *testing.T) {
 			ref = want.Outputs(t)
 		}
 		if diff, where := out.Diff(ref); diff != 0 {
-			t.Errorf("pieces of %d: RecordRender differs from the stepped loop by %g (%s)", pieceSize(c.field, n), diff, where)
+			_, most := pieceLimits(c.field)
+			t.Errorf("pieces of ≤ %d: RecordRender differs from the stepped loop by %g (%s)", most, diff, where)
 		}
 	}
 	rays := raysFromGPU(t, got.Rays)
@@ -259,7 +287,7 @@ func TestRecordRenderFullGrid(t *testing.T) {
 	}
 }
 
-// TestRecordRender512 renders a 512² frame of the analytic head (four field pieces of DefaultPiece) both ways.
+// TestRecordRender512 renders a 512² frame of the analytic head (eight field pieces, 4096 to 65536 slots) both ways.
 func TestRecordRender512(t *testing.T) {
 	if testing.Short() {
 		t.Skip("512² frame")

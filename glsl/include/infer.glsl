@@ -10,6 +10,6 @@
 #define PLAN_PASSES 4u  // passes run so far (n_alive > 0)
 #define PLAN_SAMPLES 5u // n_alive · n_step sample slots of this pass
 #define PLAN_ARGS 8u    // [3] workgroups (x, y, z) of march_infer / composite_infer over n_alive rays
-#define PLAN_PIECES 16u // [pieces] live slots of each field piece: clamp(samples − i·piece, 0, piece)
+#define PLAN_PIECES 16u // [pieces] live slots of each field piece: clamp(samples − start, 0, size)
 
 #endif
