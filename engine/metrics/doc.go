@@ -19,7 +19,9 @@
 // image pairs of chosen frames — PickFrames gives the best, median and worst by PSNR) it writes per-frame JSON
 // and CSV, a summary table (JSON, Markdown), per-frame PSNR and LMD plots against time and a PSNR histogram
 // (SVG, gonum/plot), ground truth | render | error heat map strips (PNG), report.md, and report.html, one
-// self-contained page.
+// self-contained page. Run (eval.go) scores a Source of render/ground-truth pairs frame by frame with a progress
+// callback; NewReport picks the strip frames and fetches them again from the Source — what `erneval` needs around
+// its renderer.
 //
 // Why cgo to Debian's dlib rather than reading the model in Go: LMD is only comparable with LMDMeter's dlib
 // backend if the landmarks are dlib's, bit for bit. The detector call mirrors dlib's Python binding,
