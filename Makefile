@@ -5,15 +5,15 @@ BIN   := bin
 
 # Debian packages ern needs: Vulkan loader + lavapipe (CPU device) + validation layers, shader tools (only for
 # `make shaders`), X11/GL headers for GLFW, ALSA/PulseAudio for oto, Xvfb for headless window tests, ffmpeg/sox/
-# espeak-ng for audio/video; dlib (headers, library, 68-point landmark model) and the BLAS/LAPACK link libraries its
-# pkg-config file names, for LMD in engine/metrics.
+# espeak-ng for audio/video; dlib (headers, library, 68-point landmark model), the BLAS/LAPACK/JPEG link libraries
+# its pkg-config file names and g++ for the cgo shim, for LMD in engine/metrics.
 APT_PKGS := libvulkan-dev libvulkan1 mesa-vulkan-drivers vulkan-tools vulkan-validationlayers \
 	glslang-tools glslc spirv-tools spirv-cross \
 	libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev libgl-dev \
 	xvfb xauth x11-apps imagemagick \
 	libasound2-dev pkg-config pulseaudio pulseaudio-utils libasound2-plugins \
 	espeak-ng sox ffmpeg \
-	libdlib-dev libdlib-data libblas-dev liblapack-dev
+	libdlib-dev libdlib-data libblas-dev liblapack-dev libjpeg-dev g++
 
 # A faster CPU device: lavapipe from Debian bookworm-backports' Mesa 25 (2–3× Mesa 22's on ern's kernels, see
 # BENCHMARKS.md), unpacked by `make deps` into .cache/mesa25 with an ICD file naming it by absolute path; the
