@@ -16,4 +16,15 @@
 // the Python lpips package already has (torchvision's alexnet-owt-7be5be79.pth and lpips' weights/v0.1/alex.pth)
 // into one ern weights file and finds that file (flag, ERN_LPIPS_WEIGHTS, ~/.cache/ern/lpips_alex.safetensors).
 // Without weights LPIPS is unavailable (ErrUnavailable) — never a made-up number.
+//
+// Use (a lips-stage patch step: 64 patches of 32×32 rays, rendered colours in [0,1], HWC as rays come):
+//
+//	net, err := lpips.Open(dev, flagPath)  // errors.Is(err, lpips.ErrUnavailable) without weights
+//	st, err := net.NewState(64, lpips.Image{H: 32, W: 32, A: 2, B: -1})
+//	net.Forward(r, st, lpips.HWC(pred, off, 32, 32), lpips.HWC(gt, off, 32, 32), values, 0) // values[b] = LPIPS_b
+//	net.BackwardScaled(r, st, 0.1/64, lpips.HWC(dPred, off, 32, 32), true)                 // dPred += ∂(0.1·mean)/∂pred
+//
+// The lips box: make the state for the largest box, then st.SetGeometry(1, lpips.Image{H: side, W: side,
+// PadY: lpips.LipsPad(side), PadX: lpips.LipsPad(side), A: 2, B: -1}) per step. Metrics: net.Distances on host
+// images.
 package lpips

@@ -3,6 +3,7 @@ package lpips
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"ern/compute"
 )
@@ -168,6 +169,7 @@ type State struct {
 	dS     *compute.Buffer    // [B, 3, PH, PW]
 	gPool  [5]*compute.Buffer // [B, Cin, in] gradient of the pooled inputs
 	g      [5]*compute.Buffer // [B, Cout, out] gradient of the taps
+	dL     *compute.Buffer    // [B] upstream gradient of BackwardScaled
 	bufs   []*compute.Buffer
 }
 
@@ -250,7 +252,7 @@ func (n *Net) NewState(batch int, im Image) (*State, error) {
 		return b
 	}
 	z := g.size
-	s.s, s.dS, s.dist = alloc(z.s), alloc(z.dS), alloc(z.dist)
+	s.s, s.dS, s.dist, s.dL = alloc(z.s), alloc(z.dS), alloc(z.dist), alloc(batch)
 	for i := range n.arch {
 		s.pooled[i], s.gPool[i] = alloc(z.pooled[i]), alloc(z.gPool[i])
 		s.y[i], s.g[i] = alloc(z.y[i]), alloc(z.g[i])
@@ -399,6 +401,14 @@ func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff i
 		PadX: uint32(s.im.PadX), XOff: uint32(dPred.Off), XBS: uint32(dPred.BS), XYS: uint32(dPred.YS),
 		XXS: uint32(dPred.XS), XCS: uint32(dPred.CS), A: float32(s.im.A), Accum: b2u(accum)}
 	r.Dispatch1D(n.k.prepBwd, int(p.N), &p, s.dS, dPred.Buf)
+}
+
+// BackwardScaled is Backward for the training losses, where every pair has the same weight: dPred is the gradient
+// of scale·Σ_b LPIPS_b (spec §10.2: scale 0.1/64 for the mean over 64 patches with weight 0.1, 0.01 for the lips
+// box). The state's own buffer carries the upstream gradient.
+func (n *Net) BackwardScaled(r *compute.Recorder, s *State, scale float32, dPred View, accum bool) {
+	r.Fill(s.dL, math.Float32bits(scale))
+	n.Backward(r, s, s.dL, 0, dPred, accum)
 }
 
 // padIn is the input channel count lpips_conv_bwd's weight layout is padded to: 4 for conv1's RGB (one vec4 per

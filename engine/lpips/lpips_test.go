@@ -304,6 +304,30 @@ func TestBatchInvariance(t *testing.T) {
 		return optest.Download[float32](t, out), optest.Download[float32](t, dP)
 	}
 	all, allDP := run(B, pred, gt, dL)
+	// BackwardScaled = Backward with every upstream gradient equal to the scale
+	{
+		s, err := n.NewState(B, im)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Release()
+		pb, gb := optest.Buffer(t, d, pred), optest.Buffer(t, d, gt)
+		same := []float32{0.1 / 64, 0.1 / 64, 0.1 / 64}
+		lb := optest.Buffer(t, d, same)
+		out, dA, dB := optest.Zeros(t, d, B), optest.Zeros(t, d, B*np), optest.Zeros(t, d, B*np)
+		r := d.Record()
+		n.Forward(r, s, HWC(pb, 0, side, side), HWC(gb, 0, side, side), out, 0)
+		n.Backward(r, s, lb, 0, HWC(dA, 0, side, side), false)
+		n.BackwardScaled(r, s, 0.1/64, HWC(dB, 0, side, side), false)
+		optest.Submit(t, r)
+		r.Release()
+		a, b := optest.Download[float32](t, dA), optest.Download[float32](t, dB)
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("BackwardScaled dPred[%d] = %v, Backward with a filled buffer %v", i, b[i], a[i])
+			}
+		}
+	}
 	again, againDP := run(B, pred, gt, dL)
 	for b := range B {
 		one, oneDP := run(1, pred[b*np:(b+1)*np], gt[b*np:(b+1)*np], dL[b:b+1])
