@@ -27,7 +27,9 @@ func LoadFrame(ds *data.Dataset, i, codeRow, att, frames int) (Frame, error) {
 		return Frame{}, fmt.Errorf("train: dataset %s was loaded without audio features", ds.Dir)
 	}
 	in := ds.Intrinsics
-	f := Frame{Cam: Camera(ds, i), BG: make([]float32, 3*in.W*in.H), Eye: float32(ds.Frames[i].Eye), CodeRow: codeRow}
+	fr := ds.Frames[i].FaceRect
+	f := Frame{Cam: Camera(ds, i), BG: make([]float32, 3*in.W*in.H), Eye: float32(ds.Frames[i].Eye), CodeRow: codeRow,
+		Face: [4]int32{int32(fr.Row0), int32(fr.Row1), int32(fr.Col0), int32(fr.Col1)}}
 	if err := ds.TorsoOverBackground(i, f.BG); err != nil {
 		return Frame{}, err
 	}

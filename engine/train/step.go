@@ -21,6 +21,18 @@ type Frame struct {
 	Windows []float32
 	Eye     float32
 	CodeRow int
+	Face    [4]int32 // face rectangle rows [0, 1), columns [2, 3): the uncertainty and attention masks (spec §10)
+}
+
+// StepOptions are a step's schedule-dependent scalars.
+type StepOptions struct {
+	LRMult     float64 // learning-rate multiplier (the schedule, spec §11)
+	StepFactor float32 // s = min(global_step / iters, 1) of the loss terms (spec §10)
+	// Full selects ER-NeRF's whole stage-1 loss (uncertainty reweighting, β terms, entropy, attention terms,
+	// spec §10.1 items 1–5); otherwise the plain mean photometric loss.
+	Full        bool
+	Uncertainty bool // uncertainty terms (off in the lips stage)
+	EMA         bool // update the parameter EMA after the optimiser step
 }
 
 // HeadStep trains the head: every call of Run records one training step into one command buffer and submits it
@@ -36,12 +48,15 @@ type HeadStep struct {
 	Loss loss.Config
 
 	lossK                     *loss.Loss
+	headLoss                  *loss.HeadLoss
+	tens                      *tensor.Kernels
 	bg, gt                    *compute.Buffer // [H·W, 3] host-visible
 	pred, target, value, grad *compute.Buffer // [N, 3]
 	scratch, mean             *compute.Buffer // sum scratch; [1] host-visible mean loss
+	rayLoss, dWS, headScratch *compute.Buffer // [N] per-ray loss (the error map reads it), [N], head-loss scratch
 	rec                       *compute.Recorder
 	Steps                     int // steps taken
-	hw                        int
+	w, hw                     int
 }
 
 // NewHeadStep builds a step of n rays per frame for images of w×h pixels, optimising every head module with the
@@ -51,7 +66,7 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 	if err := lc.Validate(); err != nil {
 		return nil, err
 	}
-	s := &HeadStep{Dev: d, R: r, Head: head, Loss: lc, hw: w * h}
+	s := &HeadStep{Dev: d, R: r, Head: head, Loss: lc, w: w, hw: w * h}
 	fail := func(err error) (*HeadStep, error) {
 		s.Release()
 		return nil, err
@@ -66,6 +81,12 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 	if s.lossK, err = loss.New(d); err != nil {
 		return fail(err)
 	}
+	if s.headLoss, err = loss.NewHead(d); err != nil {
+		return fail(err)
+	}
+	if s.tens, err = tensor.New(d); err != nil {
+		return fail(err)
+	}
 	bufs := []struct {
 		dst   **compute.Buffer
 		bytes int
@@ -73,7 +94,9 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 	}{{&s.bg, 12 * w * h, compute.HostVisible}, {&s.gt, 12 * w * h, compute.HostVisible},
 		{&s.pred, 12 * n, compute.DeviceLocal}, {&s.target, 12 * n, compute.DeviceLocal},
 		{&s.value, 12 * n, compute.DeviceLocal}, {&s.grad, 12 * n, compute.DeviceLocal},
-		{&s.scratch, 4 * tensor.SumScratch, compute.DeviceLocal}, {&s.mean, 4, compute.HostVisible}}
+		{&s.scratch, 4 * tensor.SumScratch, compute.DeviceLocal}, {&s.mean, 4, compute.HostVisible},
+		{&s.rayLoss, 4 * n, compute.DeviceLocal}, {&s.dWS, 4 * n, compute.DeviceLocal},
+		{&s.headScratch, 4 * loss.HeadScratch(n), compute.DeviceLocal}}
 	for _, b := range bufs {
 		if *b.dst, err = d.NewBuffer(b.bytes, b.mem); err != nil {
 			return fail(fmt.Errorf("train: step buffers: %w", err))
@@ -91,7 +114,8 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 
 // Release frees the step's buffers.
 func (s *HeadStep) Release() {
-	for _, b := range []*compute.Buffer{s.bg, s.gt, s.pred, s.target, s.value, s.grad, s.scratch, s.mean} {
+	for _, b := range []*compute.Buffer{s.bg, s.gt, s.pred, s.target, s.value, s.grad, s.scratch, s.mean, s.rayLoss,
+		s.dWS, s.headScratch} {
 		if b != nil {
 			b.Release()
 		}
@@ -142,9 +166,9 @@ type StepResult struct {
 //	rays → audio encoder → march → head field → composite → over the background → loss
 //	→ background backward → composite backward → head backward → audio backward → AdamW (→ EMA)
 //
-// with learning-rate multiplier lrMult (the schedule, spec §11) and seed for ray sampling and marching jitter.
-// The only host wait is the submission's fence; the loss is read from host-visible memory after it.
-func (s *HeadStep) Run(f Frame, seed uint32, lrMult float64, ema bool) (StepResult, error) {
+// with seed for ray sampling and marching jitter. The only host wait is the submission's fence; the loss is read
+// from host-visible memory after it.
+func (s *HeadStep) Run(f Frame, seed uint32, o StepOptions) (StepResult, error) {
 	if err := s.setFrame(f); err != nil {
 		return StepResult{}, err
 	}
@@ -158,19 +182,31 @@ func (s *HeadStep) Run(f Frame, seed uint32, lrMult float64, ema bool) (StepResu
 		return StepResult{}, err
 	}
 	r.RecordBackground(rec, tb, s.bg, s.gt, s.pred, s.target)
-	if err := s.lossK.Record(rec, s.Loss, 3*n, loss.Buffers{Pred: s.pred, Target: s.target, Value: s.value,
-		Grad: s.grad, Scratch: s.scratch, Mean: s.mean}); err != nil {
-		return StepResult{}, err
+	if o.Full {
+		terms := loss.HeadTerms{Crit: s.Loss, StepFactor: o.StepFactor, Uncertainty: o.Uncertainty, Attention: true,
+			LambdaAmb: loss.LambdaAmb, MaxSteps: r.Config().MaxSteps, Face: f.Face, W: s.w}
+		if err := s.headLoss.Record(rec, terms, n, loss.HeadBuffers{Pred: s.pred, Target: s.target, WS: tb.WS,
+			ExtraSum: tb.ExtraSum, Pix: tb.Rays.Pix, Loss: s.rayLoss, Mean: s.mean, DPred: s.grad, DWS: s.dWS,
+			DExtraSum: tb.DExtraSum, Scratch: s.headScratch}); err != nil {
+			return StepResult{}, err
+		}
+		r.RecordBackgroundBackward(rec, tb, s.bg, s.grad)
+		s.tens.Axpby(rec, s.dWS, tb.DWS, n, 1, 1) // the entropy term's dL/dWS joins the background's
+	} else {
+		if err := s.lossK.Record(rec, s.Loss, 3*n, loss.Buffers{Pred: s.pred, Target: s.target, Value: s.value,
+			Grad: s.grad, Scratch: s.scratch, Mean: s.mean}); err != nil {
+			return StepResult{}, err
+		}
+		r.RecordBackgroundBackward(rec, tb, s.bg, s.grad)
+		rec.Fill(tb.DExtraSum, 0)
 	}
-	r.RecordBackgroundBackward(rec, tb, s.bg, s.grad)
-	rec.Fill(tb.DExtraSum, 0) // the photometric loss alone; the trainer's extra terms write here
 	r.RecordBackward(rec, tb)
 	if err := h.RecordBackward(rec, render.FieldBatch{Pos: tb.Pos, Dir: tb.Dir, N: tb.M}, tb.DSigma, tb.DRGB, tb.DExtra); err != nil {
 		return StepResult{}, err
 	}
 	h.RecordAudioBackward(rec)
-	s.Opt.Step(rec, h.Params, h.Grads, lrMult)
-	if ema {
+	s.Opt.Step(rec, h.Params, h.Grads, o.LRMult)
+	if o.EMA {
 		s.EMA.Update(rec, h.Params)
 	}
 	if err := rec.Submit(); err != nil {

@@ -134,10 +134,9 @@ func (t *HeadTrainer) frame(i int) (Frame, error) {
 }
 
 // Step runs one iteration of ER-NeRF's loop (spec §11): the occupancy update when the global step is a multiple
-// of the update interval, then the training step on a random frame with the eye value jittered by ±0.05, the
-// learning-rate multiplier 0.5^(step/iters) and, every EMAEvery steps, the EMA update. A non-finite loss skips
-// the step: its parameter update is undone by restoring nothing — the AdamW step already ran, so the trainer
-// reloads the last checkpoint state only when MaxBadSteps are exceeded.
+// of the update interval, then the training step on a random frame with the eye value jittered by ±0.05, ER-NeRF's
+// whole stage-1 loss with s = step/iters, the learning-rate multiplier 0.5^(step/iters) and, every EMAEvery steps,
+// the EMA update.
 func (t *HeadTrainer) Step() (StepResult, error) {
 	st := &t.State
 	if st.Step%t.Cfg.Train.UpdateInterval == 0 {
@@ -157,8 +156,9 @@ func (t *HeadTrainer) Step() (StepResult, error) {
 		return StepResult{}, err
 	}
 	f.Eye += float32(t.rng.Float64()*0.1 - 0.05)
-	lr := math.Pow(0.5, float64(st.Step)/float64(st.Iters))
-	res, err := t.step.Run(f, t.rng.Uint32(), lr, st.Step%t.Opt.EMAEvery == 0)
+	res, err := t.step.Run(f, t.rng.Uint32(), StepOptions{LRMult: math.Pow(0.5, float64(st.Step)/float64(st.Iters)),
+		StepFactor: float32(min(float64(st.Step)/float64(st.Iters), 1)), Full: true, Uncertainty: true,
+		EMA: st.Step%t.Opt.EMAEvery == 0})
 	st.AdamSteps, st.EMAUpdates = t.step.Opt.Steps(), t.step.EMA.Updates()
 	return res, err
 }
