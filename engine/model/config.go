@@ -23,7 +23,7 @@ type HeadConfig struct {
 	Plane encoding.GridConfig   `json:"plane"` // one of the three 2D planes (xy, yz, xz)
 	Audio nn.AudioEncoderConfig `json:"audio"` // in_dim follows the features, window 16 (2 for HuBERT), frames 8
 	// Features names the audio features the model was trained on: deepspeech (29), esperanto (44), hubert (1024),
-	// wav2vec (32) or ern (ern's built-in features); AudioFeatureDim maps a name to its width.
+	// wav2vec (32) or builtin (ern's own features); FeatureKind maps a name (or an ER-NeRF --asr_model) to its kind.
 	Features     string `json:"features"`
 	Att          int    `json:"att"`            // attention window mode: 2 bidirectional (k−4…k+3), 1 left, 0 off
 	GeoDim       int    `json:"geo_dim"`        // geometry features out of sigma_net (64)
@@ -132,21 +132,33 @@ func (c *Config) resolve() error {
 	return c.Validate()
 }
 
-// AudioFeatureDim is the channel width of a feature kind (spec §4) and its window length.
-func AudioFeatureDim(kind string) (dim, window int, err error) {
+// FeatureKind maps a feature name to ern's audio feature kind the way ER-NeRF's --asr_model does: "deepspeech",
+// anything containing "esperanto" or "hubert", anything containing "wav2vec" (32), "builtin" (ern's own
+// features, also "ern"); any other name is an error rather than ER-NeRF's silent 32-channel guess.
+func FeatureKind(name string) (audio.Kind, error) {
 	switch {
-	case kind == "deepspeech" || kind == "ds":
-		return 29, 16, nil
-	case strings.Contains(kind, "esperanto") || kind == "eo":
-		return 44, 16, nil
-	case strings.Contains(kind, "hubert") || kind == "hu":
-		return 1024, 2, nil
-	case kind == "wav2vec":
-		return 32, 16, nil
-	case kind == "ern":
-		return audio.BuiltInDim, audio.Window, nil
+	case name == "deepspeech" || name == "ds":
+		return audio.DeepSpeech, nil
+	case strings.Contains(name, "esperanto") || name == "eo":
+		return audio.Esperanto, nil
+	case strings.Contains(name, "hubert") || name == "hu":
+		return audio.HuBERT, nil
+	case name == "builtin" || name == "ern":
+		return audio.BuiltIn, nil
+	case name == "wav2vec" || strings.Contains(name, "wav2vec"):
+		return audio.Wav2Vec, nil
 	}
-	return 0, 0, fmt.Errorf("model: unknown audio features %q (deepspeech, esperanto, hubert, wav2vec, ern)", kind)
+	return 0, fmt.Errorf("model: unknown audio features %q (deepspeech, esperanto, hubert, wav2vec or builtin)", name)
+}
+
+// AudioFeatureDim is the channel width and window length of a feature name (spec §4).
+func AudioFeatureDim(name string) (dim, window int, err error) {
+	k, err := FeatureKind(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	window, dim = k.Shape()
+	return dim, window, nil
 }
 
 // SetFeatures sets the audio features and the AudioNet input width and window they imply.
@@ -155,7 +167,8 @@ func (h *HeadConfig) SetFeatures(kind string) error {
 	if err != nil {
 		return err
 	}
-	h.Features, h.Audio.InDim, h.Audio.Window = kind, d, w
+	k, _ := FeatureKind(kind)
+	h.Features, h.Audio.InDim, h.Audio.Window = k.String(), d, w
 	return nil
 }
 
@@ -249,7 +262,7 @@ func (h HeadConfig) CheckFeatures(window, dim int) error {
 		return nil
 	}
 	guess := ""
-	for _, k := range []string{"deepspeech", "esperanto", "hubert", "ern"} {
+	for _, k := range []string{"deepspeech", "esperanto", "hubert", "wav2vec", "builtin"} {
 		if d, w, _ := AudioFeatureDim(k); d == dim && w == window {
 			guess = " (" + k + " features?)"
 		}

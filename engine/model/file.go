@@ -230,15 +230,63 @@ func Read(path string) (*File, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("model: %s is a directory, not a model file", path)
 	}
-	b, err := io.ReadAll(fh)
+	b, err := readBounded(fh, st)
 	if err != nil {
-		return nil, fmt.Errorf("model: reading %s: %w", path, err)
+		return nil, fmt.Errorf("model: %s: %w", path, err)
 	}
 	f, err := Decode(b)
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// readBounded reads a model file without trusting it for memory: the 8-byte length and the JSON header (at most
+// MaxHeader) first; the data only once the header's data_offsets are known, and, for a regular file, only when
+// the file holds that much. A device or pipe (/dev/zero, /dev/urandom) is read no further than the header asks.
+func readBounded(r io.Reader, st os.FileInfo) ([]byte, error) {
+	var lb [8]byte
+	if n, err := io.ReadFull(r, lb[:]); err != nil {
+		return nil, fmt.Errorf("truncated: %d bytes, shorter than the 8-byte header length (not a model file?)", n)
+	}
+	n := binary.LittleEndian.Uint64(lb[:])
+	if n > MaxHeader || n < 2 {
+		_, err := Decode(lb[:]) // says what is wrong with the length
+		return nil, err
+	}
+	// Read the header as it comes (not allocated from n up front: a 10-byte file may declare 100 MB of header).
+	js, err := io.ReadAll(io.LimitReader(r, int64(n)))
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(js)) < n {
+		return nil, fmt.Errorf("truncated: header says %d bytes of JSON, file has %d after the length", n, len(js))
+	}
+	b := append(lb[:], js...)
+	if b[8] != '{' {
+		return nil, errors.New("header does not start with '{' (not a safetensors model file?)")
+	}
+	entries, _, err := parseHeader(b[8:])
+	if err != nil {
+		return nil, err
+	}
+	var end int64
+	for _, e := range entries {
+		end = max(end, e.DataOffsets[1])
+	}
+	if st.Mode().IsRegular() {
+		if have := st.Size() - 8 - int64(n); end > have {
+			return nil, fmt.Errorf("truncated: the header declares %d bytes of tensor data, the file holds %d", end, have)
+		} else if end < have {
+			return nil, fmt.Errorf("%d bytes of data after the last tensor (ends at %d)", have-end, end)
+		}
+	}
+	// One byte more than declared, so Decode can report trailing data.
+	rest, err := io.ReadAll(io.LimitReader(r, end+1))
+	if err != nil {
+		return nil, err
+	}
+	return append(b, rest...), nil
 }
 
 // Decode parses and validates a whole model file held in memory.
