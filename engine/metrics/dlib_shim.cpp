@@ -4,8 +4,10 @@
 
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
+#include <dlib/image_io.h>
 #include <dlib/image_transforms.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -107,6 +109,32 @@ int ern_dlib_predict(const ern_dlib *d, const unsigned char *rgb, int w, int h, 
         set_err(err, errlen, "unknown C++ exception");
     }
     return -1;
+}
+
+unsigned char *ern_dlib_load_rgb(const char *path, int *w, int *h, char *err, int errlen) {
+    try {
+        dlib::array2d<dlib::rgb_pixel> img;
+        dlib::load_image(img, path);
+        const size_t n = (size_t)img.nr() * img.nc() * 3;
+        unsigned char *out = (unsigned char *)std::malloc(n > 0 ? n : 1);
+        if (out == nullptr) throw std::bad_alloc();
+        for (long r = 0; r < img.nr(); ++r) {
+            for (long c = 0; c < img.nc(); ++c) {
+                unsigned char *p = out + ((size_t)r * img.nc() + c) * 3;
+                p[0] = img[r][c].red;
+                p[1] = img[r][c].green;
+                p[2] = img[r][c].blue;
+            }
+        }
+        *w = (int)img.nc();
+        *h = (int)img.nr();
+        return out;
+    } catch (const std::exception &e) {
+        set_err(err, errlen, e.what());
+    } catch (...) {
+        set_err(err, errlen, "unknown C++ exception");
+    }
+    return nullptr;
 }
 
 }  // extern "C"

@@ -38,6 +38,10 @@ int ern_dlib_detect(ern_dlib *d, const unsigned char *rgb, int w, int h, int ups
 int ern_dlib_predict(const ern_dlib *d, const unsigned char *rgb, int w, int h, long left, long top, long right,
                      long bottom, long *pts, char *err, int errlen);
 
+// ern_dlib_load_rgb decodes an image file with dlib's own loaders (libjpeg, libpng, BMP, DNG) into packed RGB.
+// It returns a malloc'd buffer of w·h·3 bytes (free it with free) and sets *w, *h, or NULL with err set.
+unsigned char *ern_dlib_load_rgb(const char *path, int *w, int *h, char *err, int errlen);
+
 #ifdef __cplusplus
 }
 #endif

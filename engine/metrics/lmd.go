@@ -197,6 +197,22 @@ func (l *Landmarker) Find(img *data.Image) (lms data.Landmarks, ok bool, err err
 	return lms, err == nil, err
 }
 
+// LoadImage decodes an image file with dlib's own loaders (libjpeg, libpng, BMP, DNG), as a C++ or Python dlib
+// program that loads frames with dlib.load_rgb_image sees them. Go's image/jpeg may differ from libjpeg by 1–2
+// levels, which moves landmarks on small faces; LoadImage gives the pixels dlib users measure on.
+func LoadImage(path string) (*data.Image, error) {
+	cpath := C.CString(path)
+	defer C.free(unsafe.Pointer(cpath))
+	var msg [errLen]C.char
+	var w, h C.int
+	p := C.ern_dlib_load_rgb(cpath, &w, &h, &msg[0], errLen)
+	if p == nil {
+		return nil, fmt.Errorf("metrics: dlib cannot load %s: %s", path, oneLine(C.GoString(&msg[0])))
+	}
+	defer C.free(unsafe.Pointer(p))
+	return &data.Image{W: int(w), H: int(h), C: 3, Pix: C.GoBytes(unsafe.Pointer(p), 3*w*h)}, nil
+}
+
 // Point ranges of the two LMD variants: the mouth (ER-NeRF's region='mouth', points 48–67) and the whole face
 // (region='face', all 68).
 const (
