@@ -60,25 +60,37 @@ void main() {
 	if (needY > int(kyLo)) kyLo += uint((needY - int(kyLo) + int(S) - 1) / int(S)) * S;
 	uint kyHi = min(pc.k, ty + 1u);
 	uint kx0 = tx % S; // kernel columns kx0, kx0 + S, …; pixel p meets output (tx − kx)/S + p
-	vec4 acc[V * PX];
-	for (uint j = 0u; j < V * PX; j++) acc[j] = vec4(0.0);
+	// two accumulator arrays like lpips_conv_fwd's (the second unused when V = 1): flat constant-indexed arrays
+	// that the compiler keeps in registers
+	vec4 a0[PX], a1[PX];
+	for (uint p = 0u; p < PX; p++) {
+		a0[p] = vec4(0.0);
+		a1[p] = vec4(0.0);
+	}
 	uint q = pc.cinP >> 2u; // vec4s per tap
 	uint plane = pc.hout * pc.wout;
+	// output row and column of the first kernel row and column; each further one (S on) is one output less
+	// (no divisions in the loops: lavapipe has no vector integer divide)
+	uint oyLo = (ty - kyLo) / S;
+	int oxLo = int((tx - kx0) / S);
 	for (uint co = 0u; co < pc.cout; co++) {
 		uint ob = pc.gOff + (b * pc.cout + co) * plane;
 		uint wb = (pc.wOff >> 2u) + co * pc.k * pc.k * q + (ci0 >> 2u);
+		uint oy = oyLo;
 		for (uint ky = kyLo; ky < kyHi; ky += S) {
-			uint orow = ob + ((ty - ky) / S) * pc.wout;
+			uint orow = ob + oy * pc.wout;
+			oy--;
+			int ox0 = oxLo;
 			for (uint kx = kx0; kx < pc.k; kx += S) {
-				int ox0 = (int(tx) - int(kx)) / int(S); // exact: tx − kx ≡ 0 (mod S); may be negative
 				uint wi = wb + (ky * pc.k + kx) * q;
-				vec4 w[V];
-				for (uint v = 0u; v < V; v++) w[v] = params4[wi + v];
+				vec4 wa = params4[wi], wb2 = V > 1u ? params4[wi + 1u] : vec4(0.0);
 				for (uint p = 0u; p < PX; p++) {
 					int ox = ox0 + int(p);
 					float d = ox >= 0 && ox < int(pc.wout) ? dL_dz[orow + uint(ox)] : 0.0;
-					for (uint v = 0u; v < V; v++) acc[v * PX + p] += w[v] * d;
+					a0[p] += wa * d;
+					if (V > 1u) a1[p] += wb2 * d;
 				}
+				ox0--;
 			}
 		}
 	}
@@ -92,7 +104,7 @@ void main() {
 				uint ci = 4u * v + j;
 				if (ci0 + ci >= pc.cin) continue;
 				uint i = base + ci * hw + ix;
-				float g = acc[v * PX + p][j];
+				float g = v == 0u ? a0[p][j] : a1[p][j];
 				dL_dx[i] = pc.accum != 0u ? dL_dx[i] + g : g;
 			}
 		}

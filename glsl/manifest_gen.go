@@ -872,7 +872,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "V", Type: "uint", Default: 2},
 			{ID: 1, Name: "PX", Type: "uint", Default: 8},
 		},
-		SourceHash: "45a42c37830a45e7484e0704a642fa62ff135606f92ca78ab806828b79445d86",
+		SourceHash: "5ffd5eb806888ee02b2dfbbfb19ef27744a3f7a07659a25685030b47e7569266",
 	},
 	{
 		Name: "lpips_conv_fwd",
