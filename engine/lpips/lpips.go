@@ -33,7 +33,7 @@ type Net struct {
 	off    [5]struct{ w, b, lin, wt, bp, wb int } // float offsets: W, bias, head, Wᵀ and bias padded (forward), W re-laid (backward)
 	k      struct {
 		prepFwd, prepBwd, poolFwd, poolBwd, headFwd, headBwd, sum, relu *compute.Kernel
-		convFwd                                                         [4]*compute.Kernel    // by log2 of the pixel block
+		convFwd                                                         [5][4]*compute.Kernel // by layer, log2 of the pixel block
 		convBwd                                                         [2][4]*compute.Kernel // by vec4s of input channels − 1, log2 of the pixel block
 	}
 }
@@ -50,7 +50,7 @@ type prepBwdPush struct {
 }
 
 type convFwdPush struct {
-	N, Cin, Cout, CoutP, Hin, Win, Hout, Wout, K, Stride, Pad, WOff, BOff, XOff, YOff uint32
+	N, Cin, Cout, CoutP, Hin, Win, Hout, Wout, Pad, WOff, BOff, XOff, YOff uint32
 }
 
 type convBwdPush struct {
@@ -128,10 +128,12 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 			return nil, fmt.Errorf("lpips: %w", err)
 		}
 	}
-	for j := range n.k.convFwd {
-		var err error
-		if n.k.convFwd[j], err = d.Kernel("lpips_conv_fwd", 1<<j); err != nil {
-			return nil, fmt.Errorf("lpips: %w", err)
+	for i, c := range w.Arch {
+		for j := range n.k.convFwd[i] {
+			var err error
+			if n.k.convFwd[i][j], err = d.Kernel("lpips_conv_fwd", 1<<j, uint32(c.K), uint32(c.Stride)); err != nil {
+				return nil, fmt.Errorf("lpips: %w", err)
+			}
 		}
 	}
 	for v := range n.k.convBwd {
@@ -304,9 +306,8 @@ func (n *Net) conv(r *compute.Recorder, i, images int, in [2]int, out [2]int, x,
 	px := 1 << lg
 	p := convFwdPush{N: uint32(images * pad8(c.Cout) / 8 * out[0] * ((out[1] + px - 1) / px)), Cin: uint32(c.Cin),
 		Cout: uint32(c.Cout), CoutP: uint32(pad8(c.Cout)), Hin: uint32(in[0]), Win: uint32(in[1]), Hout: uint32(out[0]),
-		Wout: uint32(out[1]), K: uint32(c.K), Stride: uint32(c.Stride), Pad: uint32(c.Pad), WOff: uint32(n.off[i].wt),
-		BOff: uint32(n.off[i].bp)}
-	r.Dispatch1D(n.k.convFwd[lg], int(p.N), &p, x, n.params, y)
+		Wout: uint32(out[1]), Pad: uint32(c.Pad), WOff: uint32(n.off[i].wt), BOff: uint32(n.off[i].bp)}
+	r.Dispatch1D(n.k.convFwd[i][lg], int(p.N), &p, x, n.params, y)
 }
 
 // convBack records dx = the input gradient of convolution i from g, the gradient of its output y: the ReLU mask
