@@ -65,19 +65,22 @@ func (s *smoother) update(raw, upper, now time.Duration) time.Duration {
 // reanchor forgets the anchor (after a pause) but keeps the output monotonic.
 func (s *smoother) reanchor() { s.anchored = false }
 
-// wallClock is the fallback without a sound device (or with -mute): real time since start, less paused time,
-// never past the audio received (a live stream) nor past the end.
+// wallClock is the fallback without a sound device (or with -mute): real time since start, less paused time and
+// less the time spent waiting for a live stream (the clock never passes the audio received, and when data
+// returns it continues from there instead of jumping), never past the audio whose frames have features (the
+// picture must be able to follow), never past the end; shifted back by -av-offset.
 type wallClock struct {
 	start    time.Time
 	paused   bool
 	pausedAt time.Time
-	held     time.Duration // total paused time
+	held     time.Duration // total paused or starved time
 	src      *source
 	end      time.Duration // stop here (the limit), 0 = the source's end
+	offset   time.Duration
 }
 
-func newWallClock(src *source, end time.Duration) *wallClock {
-	return &wallClock{start: time.Now(), src: src, end: end}
+func newWallClock(src *source, end, offset time.Duration) *wallClock {
+	return &wallClock{start: time.Now(), src: src, end: end, offset: offset}
 }
 
 func (c *wallClock) Now() time.Duration {
@@ -85,13 +88,18 @@ func (c *wallClock) Now() time.Duration {
 	if c.paused {
 		t = c.pausedAt
 	}
-	p := min(t.Sub(c.start)-c.held, c.src.received())
+	p := t.Sub(c.start) - c.held
+	if got := c.src.playableTime(); p > got {
+		if _, final, _ := c.src.frames(); !final && !c.paused {
+			c.held += p - got // starved: hold here
+		}
+		p = got
+	}
 	if c.end > 0 {
 		p = min(p, c.end)
 	}
-	return max(p, 0)
+	return max(p-c.offset, 0)
 }
-
 func (c *wallClock) SetPaused(p bool) {
 	if p == c.paused {
 		return
@@ -113,5 +121,5 @@ func (c *wallClock) Done() bool {
 		}
 		end = c.src.received()
 	}
-	return c.Now() >= end
+	return c.Now()+c.offset >= end
 }

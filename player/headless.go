@@ -1,10 +1,13 @@
 package player
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"image/png"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,45 +61,74 @@ func (s *pngSink) put(k int, buf *compute.Buffer) error {
 func (s *pngSink) close() error { return nil }
 
 // mp4Sink pipes raw BGRA frames into ffmpeg (H.264, yuv420p, 25 fps, every frame kept) writing a temporary
-// video-only file; close then muxes it with the audio (the original file, or the received stream saved as a WAV)
-// into the output as AAC.
+// video-only file, and keeps the PCM ern decoded (the source's tee) as raw float32 in a temporary file; close muxes
+// both into the output, the audio as AAC. The audio is ern's own decoding, so whatever ernplay accepts it can write.
 type mp4Sink struct {
-	out, tmpDir, audioPath string
-	src                    *source
-	cmd                    *exec.Cmd
-	stdin                  io.WriteCloser
-	stderr                 bytes.Buffer
-	frames                 int
-	limit                  time.Duration // cut the audio here (-t), 0 = all
+	out, tmpDir    string
+	rate, channels int
+	cmd            *exec.Cmd
+	stdin          io.WriteCloser
+	stderr         bytes.Buffer
+	frames         int
+	limit          time.Duration // cut the audio here (-t), 0 = all
+	pcmFile        *os.File
+	pcm            *bufio.Writer
+	pcmBuf         []byte
+	samples        int64
 }
 
-func newMP4Sink(out string, w, h int, audioPath string, src *source, limit time.Duration) (*mp4Sink, error) {
+func newMP4Sink(out string, w, h int, src *source, limit time.Duration) (*mp4Sink, error) {
 	bin, err := exec.LookPath("ffmpeg")
 	if err != nil {
 		return nil, fmt.Errorf("-o needs ffmpeg, which is not installed: %w", err)
-	}
-	if !strings.HasSuffix(strings.ToLower(out), ".mp4") {
-		return nil, fmt.Errorf("-o %s: the output must be an .mp4 file", out)
 	}
 	tmp, err := os.MkdirTemp("", "ernplay-mp4-")
 	if err != nil {
 		return nil, err
 	}
-	s := &mp4Sink{out: out, tmpDir: tmp, audioPath: audioPath, src: src, limit: limit}
+	s := &mp4Sink{out: out, tmpDir: tmp, rate: src.rate, channels: src.channels, limit: limit}
+	if s.pcmFile, err = os.Create(filepath.Join(tmp, "audio.f32")); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	s.pcm = bufio.NewWriterSize(s.pcmFile, 1<<16)
 	s.cmd = exec.Command(bin, "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
 		"-f", "rawvideo", "-pix_fmt", "bgra", "-s", fmt.Sprintf("%dx%d", w, h), "-r", fmt.Sprint(audio.FPS), "-i", "pipe:0",
 		"-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", "-fps_mode", "passthrough",
 		filepath.Join(tmp, "video.mp4"))
 	s.cmd.Stderr = &s.stderr
 	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
+		s.pcmFile.Close()
 		os.RemoveAll(tmp)
 		return nil, err
 	}
 	if err := s.cmd.Start(); err != nil {
+		s.pcmFile.Close()
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
 	return s, nil
+}
+
+// audio appends decoded PCM (interleaved, the source's channels) to the audio track; it stops keeping samples
+// past the -t limit. It runs on the feeder goroutine.
+func (s *mp4Sink) audio(x []float32) error {
+	if s.limit > 0 {
+		keep := int64(s.limit.Seconds()*float64(s.rate)+1) * int64(s.channels)
+		if s.samples >= keep {
+			return nil
+		}
+		x = x[:min(int64(len(x)), keep-s.samples)]
+	}
+	s.samples += int64(len(x))
+	s.pcmBuf = s.pcmBuf[:0]
+	for _, v := range x {
+		s.pcmBuf = binary.LittleEndian.AppendUint32(s.pcmBuf, math.Float32bits(v))
+	}
+	if _, err := s.pcm.Write(s.pcmBuf); err != nil {
+		return fmt.Errorf("-o: keeping the audio track: %w", err)
+	}
+	return nil
 }
 
 func (s *mp4Sink) put(k int, buf *compute.Buffer) error {
@@ -117,15 +149,13 @@ func (s *mp4Sink) put(k int, buf *compute.Buffer) error {
 func (s *mp4Sink) close() error {
 	defer os.RemoveAll(s.tmpDir)
 	s.stdin.Close()
+	perr := s.pcm.Flush()
+	s.pcmFile.Close()
 	if err := s.cmd.Wait(); err != nil {
 		return fmt.Errorf("ffmpeg (video): %v: %s", err, strings.TrimSpace(s.stderr.String()))
 	}
-	audioIn := s.audioPath
-	if audioIn == "-" || audioIn == "" {
-		audioIn = filepath.Join(s.tmpDir, "audio.wav")
-		if err := s.src.writeWAV(audioIn); err != nil {
-			return err
-		}
+	if perr != nil {
+		return fmt.Errorf("-o: keeping the audio track: %w", perr)
 	}
 	bin, _ := exec.LookPath("ffmpeg")
 	var stderr bytes.Buffer
@@ -133,7 +163,8 @@ func (s *mp4Sink) close() error {
 	if s.limit > 0 {
 		args = append(args, "-t", fmt.Sprintf("%.6f", s.limit.Seconds()))
 	}
-	args = append(args, "-i", "file:"+audioIn,
+	args = append(args, "-f", "f32le", "-ar", fmt.Sprint(s.rate), "-ac", fmt.Sprint(s.channels),
+		"-i", "file:"+filepath.Join(s.tmpDir, "audio.f32"),
 		"-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "192k", "-movflags", "+faststart", s.out)
 	mux := exec.Command(bin, args...)
 	mux.Stderr = &stderr
@@ -141,20 +172,4 @@ func (s *mp4Sink) close() error {
 		return fmt.Errorf("ffmpeg (mux): %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
-}
-
-// writeWAV saves the received PCM as a 32-bit float WAV.
-func (s *source) writeWAV(path string) error {
-	s.mu.Lock()
-	c := &audio.Clip{Rate: s.rate, Channels: s.channels, Samples: s.pcm}
-	s.mu.Unlock()
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := c.WriteWAV(f, audio.Encoding{Bits: 32, Float: true}); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

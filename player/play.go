@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"ern/compute"
@@ -25,9 +28,11 @@ type Options struct {
 	Fullscreen bool          // start in fullscreen
 	Verbose    bool          // live stats every second
 	Limit      time.Duration // play only the start (0 = all)
-	Trace      string        // write one JSON line per presented frame (frame, clock, wall time) to this file
-	Stdin      io.Reader     // the stream for Audio "-" (default os.Stdin)
-	Log        io.Writer     // warnings and live stats (default os.Stderr)
+	AVOffset   time.Duration // show the picture this much later than the sound path's reported position
+	//                          (a device whose latency cannot be queried; negative shows it earlier)
+	Trace string    // write one JSON line per presented frame (frame, clock, wall time) to this file
+	Stdin io.Reader // the stream for Audio "-" (default os.Stdin)
+	Log   io.Writer // warnings and live stats (default os.Stderr)
 }
 
 // traceLine is one line of the -trace file.
@@ -52,6 +57,9 @@ type run struct {
 	trace     *json.Encoder
 	traceFile *os.File
 	limit     int // frame limit, 0 = none
+	audioFile *audio.File
+	created   []string      // output files checkOutputs created
+	feeding   chan struct{} // closed when the feeder goroutine returned
 }
 
 // Run plays (or renders) opt.Audio with opt.Model. Call it on the main OS thread: it owns GLFW and every queue
@@ -68,6 +76,11 @@ func Run(opt Options) (st *Stats, err error) {
 	defer func() {
 		if cerr := r.close(); err == nil {
 			err = cerr
+		}
+		if err != nil {
+			for _, p := range r.created {
+				os.Remove(p) // an empty placeholder, or a partial output
+			}
 		}
 	}()
 	if err := r.setup(); err != nil {
@@ -105,20 +118,31 @@ func (r *run) setup() error {
 	if opt.Limit < 0 {
 		return fmt.Errorf("-t %v is negative", opt.Limit)
 	}
+	if err := r.checkOutputs(); err != nil {
+		return err
+	}
 	t := time.Now()
 	f, err := LoadModel(opt.Model)
 	if err != nil {
 		return err
 	}
 	t = r.mark("model", t)
-	var clip *audio.Clip
-	var stream *audio.Stream
+	// The audio is decoded as a stream for every output: only its header is read here.
+	var stream sampleReader
+	rate, channels := 0, 0
 	if opt.Audio == "-" {
-		if stream, err = audio.OpenStream(opt.Stdin); err != nil {
+		st, err := audio.OpenStream(opt.Stdin)
+		if err != nil {
 			return fmt.Errorf("stdin: %w", err)
 		}
-	} else if clip, err = audio.Load(opt.Audio); err != nil {
-		return err
+		stream, rate, channels = st, st.Rate, st.Channels
+	} else {
+		af, err := audio.OpenFile(opt.Audio)
+		if err != nil {
+			return err
+		}
+		r.audioFile = af
+		stream, rate, channels = af, af.Rate, af.Channels
 	}
 	var npy *audio.Features
 	if opt.Features != "" {
@@ -163,24 +187,11 @@ func (r *run) setup() error {
 	}
 	w, h := r.rend.Size()
 	r.st.Size = [2]int{w, h}
-	rate, channels := 0, 0
-	if clip != nil {
-		rate, channels = clip.Rate, clip.Channels
-	} else {
-		rate, channels = stream.Rate, stream.Channels
-	}
 	if r.src, err = newSource(rate, channels, r.rend.Features(), npy); err != nil {
 		return fmt.Errorf("%s: %w", opt.Audio, err)
 	}
-	if clip != nil {
-		r.src.feedClip(clip)
-		if _, _, err := r.src.frames(); err != nil {
-			return fmt.Errorf("%s: %w", opt.Audio, err)
-		}
-	} else {
-		go r.src.feedStream(stream)
-	}
-	t = r.mark("features", t)
+	r.src.bounded = true
+	r.src.keepPCM = opt.Out == "" && opt.FramesDir == "" && !opt.Bench && !opt.Mute
 	if opt.Limit > 0 {
 		r.limit = int((opt.Limit*audio.FPS + time.Second - 1) / time.Second)
 	}
@@ -195,11 +206,12 @@ func (r *run) setup() error {
 	}
 	switch {
 	case opt.Out != "":
-		s, err := newMP4Sink(opt.Out, w, h, opt.Audio, r.src, opt.Limit)
+		s, err := newMP4Sink(opt.Out, w, h, r.src, opt.Limit)
 		if err != nil {
 			return err
 		}
 		r.sink = s
+		r.src.tee = s.audio
 	case opt.FramesDir != "":
 		s, err := newPNGSink(opt.FramesDir, w, h)
 		if err != nil {
@@ -214,12 +226,63 @@ func (r *run) setup() error {
 	if opt.Trace != "" {
 		tf, err := os.Create(opt.Trace)
 		if err != nil {
-			return fmt.Errorf("trace: %w", err)
+			return fmt.Errorf("-trace: %w", err)
 		}
 		r.trace, r.traceFile = json.NewEncoder(tf), tf
 	}
+	r.feeding = make(chan struct{})
+	go func() {
+		defer close(r.feeding)
+		r.src.feedStream(stream, channels)
+	}()
+	t = r.mark("features", t)
 	r.mark("output", t)
 	return nil
+}
+
+// checkOutputs creates every output path before anything is loaded, so an unwritable one fails at once; files it
+// created are removed again if the run fails.
+func (r *run) checkOutputs() error {
+	opt := r.opt
+	if opt.Out != "" {
+		if !strings.HasSuffix(strings.ToLower(opt.Out), ".mp4") {
+			return fmt.Errorf("-o %s: the output must be an .mp4 file", opt.Out)
+		}
+		if _, err := exec.LookPath("ffmpeg"); err != nil {
+			return fmt.Errorf("-o needs ffmpeg, which is not installed: %w", err)
+		}
+		if err := r.probeWrite(opt.Out); err != nil {
+			return fmt.Errorf("-o: %w", err)
+		}
+	}
+	if opt.FramesDir != "" {
+		if err := os.MkdirAll(opt.FramesDir, 0o755); err != nil {
+			return fmt.Errorf("-frames: %w", err)
+		}
+		if err := r.probeWrite(filepath.Join(opt.FramesDir, "frame_000000.png")); err != nil {
+			return fmt.Errorf("-frames: %w", err)
+		}
+	}
+	if opt.Trace != "" {
+		if err := r.probeWrite(opt.Trace); err != nil {
+			return fmt.Errorf("-trace: %w", err)
+		}
+	}
+	return nil
+}
+
+// probeWrite creates path (keeping what is there) to prove it can be written.
+func (r *run) probeWrite(path string) error {
+	_, err := os.Stat(path)
+	existed := err == nil
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	if !existed {
+		r.created = append(r.created, path)
+	}
+	return f.Close()
 }
 
 // close releases everything in reverse order; the error is the sink's (an mp4 that failed to mux).
@@ -227,6 +290,14 @@ func (r *run) close() error {
 	var err error
 	if r.src != nil {
 		r.src.close()
+	}
+	if r.audioFile != nil {
+		// The feeder sees the source closed after its current read (a file or ffmpeg never blocks for long; a
+		// feeder blocked on stdin is left to the process's exit).
+		if r.feeding != nil {
+			<-r.feeding
+		}
+		r.audioFile.Close()
 	}
 	if r.sink != nil && r.sink != sink(r.ui) {
 		err = r.sink.close()
@@ -289,6 +360,7 @@ func (r *run) frameCount() (n int, final bool) {
 	n, final, _ = r.src.frames()
 	r.st.Frames = n
 	if r.limit > 0 && n >= r.limit {
+		r.st.Frames = r.limit
 		return r.limit, true
 	}
 	return n, final
@@ -315,6 +387,7 @@ func (r *run) offline() error {
 		if err := r.render(k, win); err != nil {
 			return err
 		}
+		r.src.release(k + 1)
 		if err := r.output(k); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package player
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"ern/engine/audio"
@@ -34,7 +35,7 @@ func (r *run) realtime() error {
 		ready <- opened{}
 	} else {
 		go func() {
-			a, err := openAudio(r.src, r.opt.Limit)
+			a, err := openAudio(r.src, r.opt.Limit, r.opt.AVOffset)
 			ready <- opened{a, err}
 		}()
 	}
@@ -52,22 +53,31 @@ func (r *run) realtime() error {
 			return false
 		}
 		if o.err != nil {
-			msg := o.err.Error()
-			if len(msg) > 160 {
-				msg = msg[:160] + "…"
+			msg := strings.Join(strings.Fields(o.err.Error()), " ")
+			if len(msg) > 200 {
+				msg = msg[:200] + "…"
 			}
-			fmt.Fprintf(r.opt.Log, "ernplay: warning: no sound device (%s); pacing by the wall clock (-mute hides this)\n", msg)
+			fmt.Fprintf(r.opt.Log, "ernplay: warning: no sound (%s); pacing by the wall clock (-mute hides this)\n", msg)
 		}
 		if sound = o.a; sound != nil {
 			sound.start()
 			clock, r.st.Clock = sound, "audio"
+			r.st.Output = sound.out.name()
 		} else {
-			clock, r.st.Clock = newWallClock(r.src, r.opt.Limit), "wall"
+			clock, r.st.Clock = newWallClock(r.src, r.opt.Limit, r.opt.AVOffset), "wall"
 		}
 		return true
 	}
 	next, rendered, paused := 0, -1, false
 	lastLog := time.Now()
+	var st stallWatch
+	defer func() {
+		st.end(time.Now(), r.st)
+		if sound != nil {
+			r.st.Underruns = sound.out.underrunCount()
+			r.st.OutputLatency = sound.out.outputLatency()
+		}
+	}()
 	wait := func(d time.Duration) {
 		if r.ui != nil {
 			r.ui.poll(d)
@@ -93,8 +103,8 @@ func (r *run) realtime() error {
 		if r.opt.Verbose && time.Since(lastLog) > time.Second {
 			lastLog = time.Now()
 			mean, _, mx := r.st.OffsetSummary()
-			fmt.Fprintf(r.opt.Log, "ernplay: frame %d, %d presented, %d dropped, A/V offset mean %.1f max %.1f ms\n",
-				next, r.st.Presented, r.st.Dropped, mean, mx)
+			fmt.Fprintf(r.opt.Log, "ernplay: frame %d, %d presented, %d dropped, A/V offset mean %.1f max %.1f ms, %d stalls\n",
+				next, r.st.Presented, r.st.Dropped, mean, mx, r.st.Stalls)
 		}
 		n, final := r.frameCount()
 		if clock == nil && r.st.Presented > 0 {
@@ -108,6 +118,10 @@ func (r *run) realtime() error {
 		var c time.Duration
 		if clock != nil {
 			c = clock.Now()
+			st.observe(c, time.Now(), !final, r.st)
+		}
+		if next > 0 {
+			r.src.release(next - 1)
 		}
 		if final && next >= n {
 			if clock == nil || clock.Done() {
@@ -157,5 +171,45 @@ func (r *run) realtime() error {
 				return fmt.Errorf("sound device: %w", err)
 			}
 		}
+	}
+}
+
+// stallWatch finds stalls of a live input: the clock standing still for stallAfter or longer while playing and the
+// input not ended (the sound ran out of audio whose frames can be shown; the wall clock waits at it). A stall ends
+// when the clock has moved on by stallMove (the sound server's position jitters by a millisecond or two while it
+// waits), and lasts from the clock's last advance before it to its first advance after.
+type stallWatch struct {
+	last    time.Duration // clock value at the last advance
+	lastAdv time.Time     // when the clock last advanced
+	in      bool
+}
+
+const (
+	stallAfter = 100 * time.Millisecond // standing still this long is a stall (the audio clock advances every poll)
+	stallMove  = 20 * time.Millisecond  // moving on this much ends it
+)
+
+func (w *stallWatch) observe(c time.Duration, now time.Time, live bool, st *Stats) {
+	switch {
+	case w.lastAdv.IsZero():
+		w.last, w.lastAdv = c, now
+	case w.in:
+		if c >= w.last+stallMove {
+			st.StallTime += now.Sub(w.lastAdv) - (c - w.last)
+			w.in, w.last, w.lastAdv = false, c, now
+		}
+	case c > w.last:
+		w.last, w.lastAdv = c, now
+	case live && c > 0 && now.Sub(w.lastAdv) >= stallAfter:
+		w.in = true
+		st.Stalls++
+	}
+}
+
+// end closes a stall in progress.
+func (w *stallWatch) end(now time.Time, st *Stats) {
+	if w.in {
+		w.in = false
+		st.StallTime += now.Sub(w.lastAdv)
 	}
 }

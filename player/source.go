@@ -11,8 +11,13 @@ import (
 )
 
 // source turns the input audio into what playback needs: PCM for the speaker (the input's rate; mono, or stereo
-// for two or more channels, downmixed to mono past two) and feature rows, one per 25 fps frame. A file is decoded
-// and fed at once; a stream (stdin) is fed by a goroutine as it arrives, and readers wait on cond for more.
+// for two or more channels, downmixed to mono past two) and feature rows, one per 25 fps frame. A feeder goroutine
+// decodes the input (a file or stdin) as a stream and pushes it; readers wait on cond for more.
+//
+// Memory is bounded independent of the input's length: the source keeps only rows from the last one released by
+// the renderer (release) and PCM from the last sample the sound output took (consumed), and push blocks while
+// more than maxAhead of input is waiting to be used. PCM is kept only when something plays it (keepPCM); tee, when
+// set, sees every PCM block as it arrives (the mp4 sink's audio track).
 //
 // Built-in features come from audio.Extractor over the 16 kHz downmix (rows equal audio.Extract's of the whole
 // input); other kinds come from a precomputed .npy (ER-NeRF's extractors), whose row count must match the audio.
@@ -20,15 +25,21 @@ type source struct {
 	rate, channels int // of the PCM
 	spec           FeatureSpec
 	npy            *audio.Features // precomputed rows, or nil
+	keepPCM        bool            // store PCM for the sound output
+	bounded        bool            // push waits while the input is maxAhead ahead of its use (Run sets it)
+	tee            func([]float32) error
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	pcm    []float32 // interleaved output samples received
-	rows   []float32 // built-in rows [nrows, Window, BuiltInDim]
-	nrows  int
-	done   bool  // input ended: nrows is final
-	err    error // input error (a truncated stream); set with done
-	closed bool  // playback is over: readers stop waiting
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pcm     []float32 // interleaved output samples from sample pcmBase on
+	pcmBase int
+	pcmN    int       // samples received in all
+	rows    []float32 // built-in rows [nrows-rowBase, Window, BuiltInDim] from row rowBase on
+	rowBase int
+	nrows   int
+	done    bool  // input ended: nrows is final
+	err     error // input error (a truncated stream); set with done
+	closed  bool  // playback is over: readers and the feeder stop waiting
 
 	inChannels int
 	res        *audio.Resampler
@@ -36,6 +47,10 @@ type source struct {
 	mono       []float32 // scratch: downmix at the input rate
 	mono16     []float32 // scratch: resampled downmix
 }
+
+// maxAhead is how far the decoded input may run ahead of its use (rows past the renderer, PCM past the sound
+// output) before the feeder waits: 10 s, 250 rows of 2.5 KB plus 10 s of PCM.
+const maxAhead = 10 * time.Second
 
 // newSource prepares a source for audio of the given rate and channel count.
 func newSource(rate, channels int, spec FeatureSpec, npy *audio.Features) (*source, error) {
@@ -58,7 +73,7 @@ func newSource(rate, channels int, spec FeatureSpec, npy *audio.Features) (*sour
 	if err != nil {
 		return nil, err
 	}
-	s := &source{rate: rate, channels: min(channels, 2), spec: spec, npy: npy, inChannels: channels, res: res}
+	s := &source{rate: rate, channels: min(channels, 2), spec: spec, npy: npy, inChannels: channels, res: res, keepPCM: true}
 	if channels > 2 {
 		s.channels = 1
 	}
@@ -66,20 +81,40 @@ func newSource(rate, channels int, spec FeatureSpec, npy *audio.Features) (*sour
 	return s, nil
 }
 
-// push adds interleaved input samples (a whole number of input frames).
-func (s *source) push(x []float32) {
+// push adds interleaved input samples (a whole number of input frames). It waits first while the input is more
+// than maxAhead ahead of its use, so a fast decoder cannot fill memory; the error is the tee's.
+func (s *source) push(x []float32) error {
+	s.mu.Lock()
+	aheadRows := int(maxAhead * audio.FPS / time.Second)
+	aheadPCM := int(int64(maxAhead) * int64(s.rate) / int64(time.Second) * int64(s.channels))
+	for s.bounded && !s.closed && (s.nrows-s.rowBase > aheadRows || s.keepPCM && s.pcmN-s.pcmBase > aheadPCM) {
+		s.cond.Wait()
+	}
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return nil
+	}
 	s.mono = audio.Downmix(s.mono[:0], x, s.inChannels)
 	s.mono16 = s.res.Process(s.mono16[:0], s.mono)
 	rows := s.ext.Push(s.mono16)
-	s.mu.Lock()
+	out := x
 	if s.inChannels > 2 {
-		s.pcm = append(s.pcm, s.mono...)
-	} else {
-		s.pcm = append(s.pcm, x...)
+		out = s.mono
 	}
+	var err error
+	if s.tee != nil {
+		err = s.tee(out)
+	}
+	s.mu.Lock()
+	if s.keepPCM {
+		s.pcm = append(s.pcm, out...)
+	}
+	s.pcmN += len(out)
 	s.addRows(rows)
 	s.mu.Unlock()
 	s.cond.Broadcast()
+	return err
 }
 
 // finish ends the input (err is a read error, or nil at a clean end) and releases the final rows.
@@ -89,8 +124,10 @@ func (s *source) finish(err error) {
 	s.mu.Lock()
 	s.addRows(rows)
 	s.done, s.err = true, err
-	if err == nil && s.nrows == 0 {
-		s.err = errors.New("the audio is too short for one video frame (or empty)")
+	if err == nil && s.pcmN == 0 {
+		s.err = errors.New("no samples (the audio is empty)")
+	} else if err == nil && s.nrows == 0 {
+		s.err = errors.New("the audio is too short for one video frame")
 	}
 	if err == nil && s.npy != nil && (s.npy.Frames < s.nrows-1 || s.npy.Frames > s.nrows+1) {
 		s.err = fmt.Errorf("model/feature mismatch: the feature file has %d rows, the audio needs %d (25 fps)", s.npy.Frames, s.nrows)
@@ -101,7 +138,27 @@ func (s *source) finish(err error) {
 
 func (s *source) addRows(rows []float32) {
 	s.rows = append(s.rows, rows...)
-	s.nrows = len(s.rows) / (audio.Window * audio.BuiltInDim)
+	s.nrows = s.rowBase + len(s.rows)/(audio.Window*audio.BuiltInDim)
+}
+
+// release says that rows before k are no longer needed.
+func (s *source) release(k int) {
+	s.mu.Lock()
+	if d := min(k, s.nrows) - s.rowBase; d > 0 {
+		s.rows = s.rows[d*audio.Window*audio.BuiltInDim:]
+		s.rowBase += d
+	}
+	s.mu.Unlock()
+	s.cond.Broadcast()
+}
+
+// consumed says that PCM before sample i was played; call with s.mu held.
+func (s *source) consumed(i int) {
+	if d := i - s.pcmBase; d > 0 {
+		s.pcm = s.pcm[d:]
+		s.pcmBase = i
+		s.cond.Broadcast()
+	}
 }
 
 // close wakes every waiter for good (playback is over).
@@ -119,18 +176,22 @@ func (s *source) frames() (n int, final bool, err error) {
 	return s.nrows, s.done, s.err
 }
 
-// window returns the feature window of frame k, or ok = false when it has not arrived.
+// window returns the feature window of frame k, or ok = false when it has not arrived (or was released).
 func (s *source) window(k int) (w []float32, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if k >= s.nrows {
+	if k >= s.nrows || k < s.rowBase {
 		return nil, false
 	}
 	if s.npy != nil {
+		if k >= s.npy.Frames {
+			k = s.npy.Frames - 1
+		}
 		return s.npy.Row(k), true
 	}
 	n := audio.Window * audio.BuiltInDim
-	return s.rows[k*n : (k+1)*n : (k+1)*n], true
+	i := k - s.rowBase
+	return s.rows[i*n : (i+1)*n : (i+1)*n], true
 }
 
 // waitWindow blocks until frame k's window arrives, the input ends without it, or the source is closed.
@@ -143,24 +204,61 @@ func (s *source) waitWindow(k int) ([]float32, bool) {
 	return s.window(k)
 }
 
+// playable is (with s.mu held) how many interleaved samples may be played: those of frames whose features exist
+// (frames 0 … nrows−1 cover samples up to frame nrows's start), or all once the input ended.
+func (s *source) playable() int {
+	if s.done {
+		return s.pcmN
+	}
+	return min(s.pcmN, s.frameSamples(s.nrows))
+}
+
+// frameSamples is the number of interleaved samples before frame k's start, k/25 s.
+func (s *source) frameSamples(k int) int {
+	return int(int64(k)*int64(s.rate)/audio.FPS) * s.channels
+}
+
+// playableTime is playable as a duration.
+func (s *source) playableTime() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return samplesDuration(s.playable()/s.channels, s.rate)
+}
+
 // received is the duration of PCM received so far.
 func (s *source) received() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return samplesDuration(len(s.pcm)/s.channels, s.rate)
+	return samplesDuration(s.pcmN/s.channels, s.rate)
 }
 
 func samplesDuration(n, rate int) time.Duration {
 	return time.Duration(int64(n) * int64(time.Second) / int64(rate))
 }
 
-// feedStream reads a WAV stream to its end into s (run it in a goroutine for live input).
-func (s *source) feedStream(st *audio.Stream) {
-	buf := make([]float32, 4096*st.Channels)
+// sampleReader is a decoded stream (audio.Stream, audio.File).
+type sampleReader interface {
+	Read(dst []float32) (int, error)
+}
+
+// feedStream reads a stream of interleaved samples with the given channel count to its end (or until the source
+// is closed) into s; run it in a goroutine.
+func (s *source) feedStream(st sampleReader, channels int) {
+	buf := make([]float32, 4096*channels)
 	for {
 		n, err := st.Read(buf)
 		if n > 0 {
-			s.push(buf[:n])
+			if terr := s.push(buf[:n]); terr != nil {
+				s.finish(terr)
+				return
+			}
+		}
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			s.finish(nil)
+			return
 		}
 		if err == io.EOF {
 			s.finish(nil)
@@ -173,7 +271,7 @@ func (s *source) feedStream(st *audio.Stream) {
 	}
 }
 
-// feedClip feeds a decoded clip at once.
+// feedClip feeds a decoded clip at once (tests).
 func (s *source) feedClip(c *audio.Clip) {
 	const block = 1 << 16
 	for i := 0; i < len(c.Samples); i += block * c.Channels {
@@ -182,43 +280,120 @@ func (s *source) feedClip(c *audio.Clip) {
 	s.finish(nil)
 }
 
-// pcmReader serves the source's PCM to oto as signed 16-bit little-endian, waiting for a live stream, and counts
-// the bytes handed over (the audio clock's numerator).
+// pcmReader serves the source's PCM to the sound output as signed 16-bit little-endian, waiting for a live stream,
+// and counts the bytes handed over. At the end it returns eof (io.EOF unless the output wants its own value).
 type pcmReader struct {
-	s      *source
-	pos    int // next sample
-	limit  int // samples to play at most (0 = all)
-	mu     sync.Mutex
-	pulled int64
+	s     *source
+	pos   int // next sample
+	limit int // samples to play at most (0 = all)
+	eof   error
+	// maxWait, when set, bounds how long Read waits for a live stream: it then returns 0 bytes (PulseAudio's
+	// client must not block in its reader, or the connection's replies stall behind it).
+	maxWait time.Duration
+
+	mu        sync.Mutex
+	pulled    int64
+	waiting   bool      // blocked because a live stream has not delivered
+	rebuffer  bool      // starved: wait for a margin before handing out more
+	starvedAt time.Time // when it last found nothing to hand out
+	atEnd     bool      // every sample to play was handed over
 }
 
 func (p *pcmReader) Read(b []byte) (int, error) {
 	s := p.s
 	s.mu.Lock()
-	for p.pos >= len(s.pcm) && !s.done && !s.closed {
-		s.cond.Wait()
+	if !p.ready() {
+		p.setWaiting(true)
+		if p.maxWait > 0 {
+			// Wake up after maxWait even without data (a timer broadcast), and hand over nothing.
+			t := time.AfterFunc(p.maxWait, func() { s.mu.Lock(); s.mu.Unlock(); s.cond.Broadcast() })
+			s.cond.Wait()
+			t.Stop()
+			if !p.ready() {
+				s.mu.Unlock()
+				return 0, nil
+			}
+		}
+		for !p.ready() {
+			s.cond.Wait()
+		}
+		p.setWaiting(false)
 	}
-	end := len(s.pcm)
+	end := s.playable()
 	if p.limit > 0 {
 		end = min(end, p.limit)
 	}
-	n := min(end-p.pos, len(b)/2/s.channels*s.channels)
-	for i, v := range s.pcm[p.pos : p.pos+n] {
+	n := max(0, min(end-p.pos, len(b)/2/s.channels*s.channels))
+	for i, v := range s.pcm[p.pos-s.pcmBase : p.pos-s.pcmBase+n] {
 		q := int32(min(max(v, -1), 1) * 32767)
 		b[2*i], b[2*i+1] = byte(q), byte(q>>8)
 	}
 	p.pos += n
+	s.consumed(p.pos)
 	s.mu.Unlock()
 	p.mu.Lock()
 	p.pulled += int64(2 * n)
+	if n == 0 {
+		p.atEnd = true
+	}
 	p.mu.Unlock()
 	if n == 0 {
+		if p.eof != nil {
+			return 0, p.eof
+		}
 		return 0, io.EOF
 	}
 	return 2 * n, nil
 }
 
-// bytesPulled is how many bytes oto has taken so far.
+// ready reports (with s.mu held) whether Read can hand out samples now. Sound never runs past the picture: only
+// samples whose frame has its features (playable) are handed out, so a stalled live stream stops the sound where
+// it stops the picture; and once starved, the reader resumes only when startAhead more frames are playable, the
+// margin playback started with, so the picture can follow the sound when it comes back.
+func (p *pcmReader) ready() bool {
+	s := p.s
+	if s.done || s.closed {
+		return true
+	}
+	avail := s.playable()
+	if avail <= p.pos {
+		p.rebuffer = true
+		p.mu.Lock()
+		p.starvedAt = time.Now()
+		p.mu.Unlock()
+		return false
+	}
+	if p.rebuffer {
+		if avail < p.pos+s.frameSamples(startAhead) {
+			return false
+		}
+		p.rebuffer = false
+	}
+	return true
+}
+
+func (p *pcmReader) setWaiting(w bool) {
+	p.mu.Lock()
+	p.waiting = w
+	p.mu.Unlock()
+}
+
+// starved reports whether the reader is waiting for a live stream's data, or was within the last second (the
+// sound server restarts a starved stream only after prebuffering).
+func (p *pcmReader) starved() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.waiting || time.Since(p.starvedAt) < time.Second
+}
+
+// ended reports whether everything to play was handed over.
+func (p *pcmReader) ended() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.atEnd
+}
+
+// bytesPulled is how many bytes the output has taken so far.
 func (p *pcmReader) bytesPulled() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()

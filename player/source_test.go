@@ -42,7 +42,7 @@ func TestSourceStreamMatchesExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src.feedStream(st)
+	src.feedStream(st, st.Channels)
 	n, final, err := src.frames()
 	if !final || err != nil || n != want.Frames {
 		t.Fatalf("%d rows (final %v, %v), want %d", n, final, err, want.Frames)

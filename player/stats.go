@@ -10,18 +10,23 @@ import (
 
 // Stats describes one playback.
 type Stats struct {
-	Mode       string // window, headless, mp4, frames, bench
-	Clock      string // audio, wall (no sound device or -mute), none (offline)
-	Device     string
-	Size       [2]int
-	Frames     int           // frames the audio has (25 fps)
-	Presented  int           // frames shown or written
-	Dropped    int           // frames skipped because they were late
-	Offsets    []float64     // per presented frame: clock at presentation − k/25 s, in ms (real time only)
-	FirstFrame time.Duration // from the start of Run to the first frame shown or written
-	Wall       time.Duration // from the start of Run to the end
-	Startup    []Stage       // load model, decode audio, open device, ...
-	Stages     []Stage       // per-frame stages: features, render, output
+	Mode          string // window, headless, mp4, frames, bench
+	Clock         string // audio, wall (no sound device or -mute), none (offline)
+	Device        string
+	Size          [2]int
+	Frames        int           // frames the audio has (25 fps)
+	Presented     int           // frames shown or written
+	Dropped       int           // frames skipped because they were late
+	Output        string        // the sound path: PulseAudio or ALSA ("" without sound)
+	OutputLatency time.Duration // mean time from handing sound over to hearing it (PulseAudio: stream + sink buffers)
+	Underruns     int           // the sound output ran dry while ern had audio for it (not a stalled input)
+	Stalls        int           // a live input stopped delivering and playback waited for it
+	StallTime     time.Duration // total time of those waits
+	Offsets       []float64     // per presented frame: clock at presentation − k/25 s, in ms (real time only)
+	FirstFrame    time.Duration // from the start of Run to the first frame shown or written
+	Wall          time.Duration // from the start of Run to the end
+	Startup       []Stage       // load model, decode audio, open device, ...
+	Stages        []Stage       // per-frame stages: features, render, output
 }
 
 // Stage is a named duration total over Count events.
@@ -80,6 +85,13 @@ func (st *Stats) FPS() float64 {
 func (st *Stats) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ernplay: %s, %d×%d on %s, clock %s\n", st.Mode, st.Size[0], st.Size[1], st.Device, st.Clock)
+	if st.Output != "" {
+		fmt.Fprintf(&b, "  sound: %s, output latency %.0f ms mean (accounted for in the clock), %d underruns\n",
+			st.Output, ms(st.OutputLatency), st.Underruns)
+	}
+	if st.Stalls > 0 || st.Clock == "audio" || st.Clock == "wall" {
+		fmt.Fprintf(&b, "  input stalls: %d, %.2f s in all\n", st.Stalls, st.StallTime.Seconds())
+	}
 	fmt.Fprintf(&b, "  frames: %d of %d presented, %d dropped; %.1f fps; first frame after %.0f ms; %.2f s in all\n",
 		st.Presented, st.Frames, st.Dropped, st.FPS(), ms(st.FirstFrame), st.Wall.Seconds())
 	if mean, p95, mx := st.OffsetSummary(); !math.IsNaN(mean) {

@@ -2,11 +2,15 @@ package audio
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"os/exec"
+	"strings"
 )
 
 // MaxRate is the highest sample rate accepted anywhere in the package (Hz).
@@ -317,4 +321,117 @@ func Decode(r io.Reader) (*Clip, error) {
 		return nil, errors.New("wav: no samples (the data chunk is empty)")
 	}
 	return c, nil
+}
+
+// File is an audio file opened as a stream: a WAV is read directly, any other format is decoded by ffmpeg into a
+// float32 WAV on a pipe. Nothing is decoded ahead of Read, so memory does not depend on the file's length.
+type File struct {
+	*Stream
+	f      *os.File
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	path   string
+}
+
+// OpenFile opens path for streaming decode (see File). Errors name the file; "-" (stdin) is not handled here.
+func OpenFile(path string) (*File, error) {
+	if path == "-" {
+		return nil, errors.New("audio: OpenFile does not read stdin; use OpenStream(os.Stdin)")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("audio: %w", err)
+	}
+	var magic [4]byte
+	n, err := io.ReadFull(f, magic[:])
+	if n == 0 {
+		f.Close()
+		if err == io.EOF {
+			return nil, fmt.Errorf("audio: %s: empty file", path)
+		}
+		return nil, fmt.Errorf("audio: %s: %w", path, err)
+	}
+	if string(magic[:n]) == "RIFF"[:n] {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("audio: %s: %w", path, err)
+		}
+		s, err := OpenStream(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("audio: %s: %w", path, err)
+		}
+		return &File{Stream: s, f: f, path: path}, nil
+	}
+	f.Close()
+	bin, err := exec.LookPath(ffmpegCommand)
+	if err != nil {
+		return nil, fmt.Errorf("audio: %s is not a WAV file; decoding other formats (flac, ogg, m4a, mp3, ...) "+
+			"needs ffmpeg, which is not installed: %w", path, err)
+	}
+	cmd := exec.Command(bin, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", "file:"+path,
+		"-map", "0:a:0", "-vn", "-f", "wav", "-c:a", "pcm_f32le", "-")
+	fl := &File{cmd: cmd, stderr: &bytes.Buffer{}, path: path}
+	cmd.Stderr = fl.stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("audio: ffmpeg: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("audio: starting ffmpeg: %w", err)
+	}
+	s, serr := OpenStream(out)
+	if serr != nil {
+		io.Copy(io.Discard, out)
+		if err := fl.wait(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("audio: %s (decoded by ffmpeg): %w", path, serr)
+	}
+	fl.Stream = s
+	return fl, nil
+}
+
+// wait reaps ffmpeg and turns a failure into an error naming the file.
+func (f *File) wait() error {
+	cmd := f.cmd
+	f.cmd = nil
+	if err := cmd.Wait(); err != nil {
+		msg := strings.Join(strings.Fields(f.stderr.String()), " ")
+		if len(msg) > 400 {
+			msg = msg[:400] + "…"
+		}
+		if strings.Contains(msg, "matches no streams") {
+			return fmt.Errorf("audio: %s has no audio stream", f.path)
+		}
+		return fmt.Errorf("audio: ffmpeg could not decode %s (%v): %s", f.path, err, msg)
+	}
+	return nil
+}
+
+// Read is Stream.Read; at the end of an ffmpeg-decoded file it also reports ffmpeg's failure, if any.
+func (f *File) Read(dst []float32) (int, error) {
+	n, err := f.Stream.Read(dst)
+	if err == io.EOF && f.cmd != nil { // ffmpeg closed its output: it has finished
+		if werr := f.wait(); werr != nil {
+			return n, werr
+		}
+	}
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("audio: %s: %w", f.path, err)
+	}
+	return n, err
+}
+
+// Close stops decoding (ffmpeg is killed if it is still running) and releases the file.
+func (f *File) Close() error {
+	if f.f != nil {
+		return f.f.Close()
+	}
+	if f.cmd != nil {
+		f.cmd.Process.Kill()
+		f.cmd.Wait()
+		f.cmd = nil
+	}
+	return nil
 }

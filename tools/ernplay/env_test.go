@@ -7,6 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -80,7 +83,7 @@ func startServers(tmp string) func() {
 		rt := filepath.Join(tmp, "pulse-rt")
 		os.MkdirAll(rt, 0o700)
 		cmd := exec.Command("pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
-			"--log-target=stderr", "-L", "module-null-sink", "-L", "module-native-protocol-unix")
+			"--log-target=stderr", "-L", "module-null-sink rate=44100", "-L", "module-native-protocol-unix auth-anonymous=1")
 		cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+rt, "HOME="+tmp)
 		var log bytes.Buffer
 		cmd.Stderr = &log
@@ -88,6 +91,14 @@ func startServers(tmp string) func() {
 		if cmd.Start() == nil && waitFile(sock, 10*time.Second) {
 			env.pulse = "unix:" + sock
 			procs = append(procs, cmd)
+			// Keep the null sink running with a small block, as a sound card runs: an idle null sink renders up to
+			// 2 s ahead and a new stream then waits for that to play out before it is heard.
+			keep := exec.Command("pacat", "--raw", "--latency-msec=20", "--format=s16le", "--rate=44100", "--channels=2", "/dev/zero")
+			keep.Env = append(os.Environ(), "PULSE_SERVER="+env.pulse)
+			if keep.Start() == nil {
+				procs = append(procs, keep)
+				settle(env.pulse, 4*time.Second)
+			}
 		} else {
 			whys = append(whys, "pulseaudio did not start: "+strings.TrimSpace(log.String()))
 			if cmd.Process != nil {
@@ -98,9 +109,27 @@ func startServers(tmp string) func() {
 	}
 	env.why = strings.Join(whys, "; ")
 	return func() {
+		slices.Reverse(procs)
 		for _, p := range procs {
 			p.Process.Kill()
 			p.Wait()
+		}
+	}
+}
+
+var sinkLatencyRe = regexp.MustCompile(`(?m)^\s*Latency: (\d+) usec`)
+
+// settle waits (at most d) until the null sink's latency is under 100 ms: the silence it rendered ahead while idle
+// has played out.
+func settle(server string, d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		c := exec.Command("pactl", "list", "sinks")
+		c.Env = append(os.Environ(), "PULSE_SERVER="+server)
+		out, _ := c.Output()
+		if m := sinkLatencyRe.FindSubmatch(out); m != nil {
+			if us, _ := strconv.Atoi(string(m[1])); us < 100000 {
+				return
+			}
 		}
 	}
 }

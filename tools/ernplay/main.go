@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"ern/player"
 )
@@ -40,27 +41,30 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ernplay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+	fs.Usage = func() { // after a flag error, which flag.Parse has printed
+		fmt.Fprintln(stderr, "usage: ernplay [flags] MODEL AUDIO (ernplay -h lists the flags)")
 	}
 	var opt player.Options
-	fs.StringVar(&opt.Out, "o", "", "write an `mp4` (H.264 + AAC of the original audio) instead of playing: every frame, not real time")
+	fs.StringVar(&opt.Out, "o", "", "write an `mp4` (H.264 + AAC of the decoded audio) instead of playing: every frame, not real time")
 	fs.StringVar(&opt.FramesDir, "frames", "", "write every frame as `DIR`/frame_000000.png instead of playing")
 	fs.BoolVar(&opt.Bench, "bench", false, "render every frame as fast as possible (in the window when there is a display) and report fps and per-stage ms")
 	fs.BoolVar(&opt.Headless, "headless", false, "no window: play in real time without showing frames (A/V timing), or -bench without presenting")
 	fs.BoolVar(&opt.Mute, "mute", false, "no sound: pace playback by the wall clock")
 	fs.BoolVar(&opt.Fullscreen, "fullscreen", false, "start fullscreen (toggle with f)")
 	fs.BoolVar(&opt.Verbose, "v", false, "print live stats every second")
-	fs.DurationVar(&opt.Limit, "t", 0, "play only the first `duration` of the audio (e.g. 10s; 0 = all)")
+	fs.Var((*durationFlag)(&opt.Limit), "t", "play only the first `duration` of the audio (e.g. 10s, 1m30s; 0 = all)")
+	fs.Var((*msFlag)(&opt.AVOffset), "av-offset", "show the picture `ms` milliseconds later than the sound server reports the sound "+
+		"(for a sound path whose latency cannot be queried; negative = earlier)")
 	fs.StringVar(&opt.Trace, "trace", "", "write one JSON line per presented frame (frame, clock_ms, unix_ns) to `file`")
 	fs.StringVar(&opt.Features, "features", "", "precomputed feature windows `file.npy` ([N, window, dim]) for models that read ER-NeRF's feature kinds")
 	writeCard := fs.String("write-testcard", "", "write a test-card model to `file` and exit")
 	size := fs.String("size", "512x512", "test-card frame size `WxH` (multiples of 64) for -write-testcard")
 	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, deepspeech, esperanto, hubert, wav2vec)")
 	demo := fs.Bool("demo", false, "speak a sentence with espeak-ng and play it with the test card (window if there is a display, else -o, default demo.mp4)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(reorder(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, usage)
+			fs.PrintDefaults()
 			return 0
 		}
 		return 2
@@ -95,7 +99,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ernplay: demo: %s with %s\n", opt.Audio, opt.Model)
 	default:
 		if fs.NArg() != 2 {
-			fs.Usage()
+			fmt.Fprintf(stderr, "ernplay: want two arguments, MODEL and AUDIO; got %d: %s\n", fs.NArg(), quoteArgs(fs.Args()))
+			fmt.Fprintln(stderr, "usage: ernplay [flags] MODEL AUDIO (ernplay -h lists the flags)")
 			return 2
 		}
 		opt.Model, opt.Audio = fs.Arg(0), fs.Arg(1)
@@ -111,6 +116,83 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %s\n", opt.Out)
 	}
 	return 0
+}
+
+// reorder moves flags (and their values) before the positional arguments, so that flags may follow MODEL and
+// AUDIO ("ernplay model.bin speech.wav -o out.mp4"); Go's flag package stops at the first positional argument.
+// "-" alone is a positional argument (stdin); "--" ends the flags.
+func reorder(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue // flag.Parse reports it
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+func quoteArgs(a []string) string {
+	q := make([]string, len(a))
+	for i, s := range a {
+		q[i] = strconv.Quote(s)
+	}
+	return strings.Join(q, " ")
+}
+
+// durationFlag is a time.Duration flag whose error says what a duration looks like.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil {
+			return fmt.Errorf("%q has no unit: write %ss for seconds (or ms, m, h)", s, s)
+		}
+		return fmt.Errorf("%q is not a duration: write e.g. 10s, 500ms or 1m30s", s)
+	}
+	if v < 0 {
+		return fmt.Errorf("%q is negative", s)
+	}
+	*d = durationFlag(v)
+	return nil
+}
+
+// msFlag is a duration given in (possibly fractional, possibly negative) milliseconds.
+type msFlag time.Duration
+
+func (m *msFlag) String() string { return strconv.FormatFloat(float64(*m)/1e6, 'g', -1, 64) }
+
+func (m *msFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "ms"), 64)
+	if err != nil || v != v || v > 1e6 || v < -1e6 {
+		return fmt.Errorf("%q is not a number of milliseconds (e.g. 40 or -25)", s)
+	}
+	*m = msFlag(v * 1e6)
+	return nil
 }
 
 // parseSize reads "W", "WxH".

@@ -310,6 +310,7 @@ func TestWindowKeys(t *testing.T) {
 	key("space")
 	time.Sleep(300 * time.Millisecond)
 	c2 := grab("resumed", full)
+	t.Logf("frames %d, %d (fullscreen), %d/%d (paused), %d (resumed)", k0, k1, a, b, c2)
 	key("f")
 	k3 := grab("windowed again", small)
 	if !(k0 < k1 && k1 <= a && b < c2 && c2 < k3) {

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"ern/engine/audio"
+	"ern/engine/fixture"
+)
+
+// sinkRate is the private PulseAudio null sink's rate (env_test.go starts it so).
+const sinkRate = 44100
+
+// recording is what a parec client took from the null sink's monitor: the samples (mono) and, for each read, when
+// it returned and where it started.
+type recording struct {
+	mu      sync.Mutex
+	samples []float32
+	reads   []recRead
+}
+
+type recRead struct {
+	at    time.Time
+	start int // first sample of the read
+}
+
+// record starts parec on the null sink's monitor (mono s16 at the sink's rate, 5 ms fragments); stop ends it.
+func record(tb testing.TB) (rec *recording, stop func()) {
+	tb.Helper()
+	cmd := exec.Command("parec", "--raw", "--format=s16le", "--rate="+strconv.Itoa(sinkRate), "--channels=1",
+		"--latency-msec=5", "-d", "null.monitor")
+	cmd.Env = append(os.Environ(), "PULSE_SERVER="+env.pulse)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	rec = &recording{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1<<16)
+		odd := []byte{}
+		for {
+			n, err := out.Read(buf)
+			at := time.Now()
+			if n > 0 {
+				b := append(odd, buf[:n]...)
+				m := len(b) / 2
+				rec.mu.Lock()
+				rec.reads = append(rec.reads, recRead{at, len(rec.samples)})
+				for i := range m {
+					rec.samples = append(rec.samples, float32(int16(uint16(b[2*i])|uint16(b[2*i+1])<<8))/32768)
+				}
+				rec.mu.Unlock()
+				odd = append([]byte{}, b[2*m:]...)
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return rec, func() {
+		cmd.Process.Kill()
+		<-done
+		cmd.Wait()
+	}
+}
+
+// playTime0 is the wall time at which recording sample 0 was played by the null sink. The null sink renders small
+// blocks (as small as the 5 ms latency the recorder asks for) when the previous block has played out, and the
+// monitor delivers a block as it is rendered, so a read's first sample plays about when the read returns: sample
+// i plays at t0 + i/rate, t0 the median over reads of arrival − start/rate (late by the transport delay, under
+// a millisecond; early by as much as a block when a read starts inside one). spread is the interquartile range.
+func (r *recording) playTime0() (t0 time.Time, spread time.Duration) {
+	var t0s []float64
+	for _, rd := range r.reads {
+		t0s = append(t0s, float64(rd.at.UnixNano())-float64(rd.start)*1e9/sinkRate)
+	}
+	if len(t0s) < 4 {
+		return time.Time{}, time.Hour
+	}
+	slices.Sort(t0s)
+	q := func(f float64) float64 { return t0s[int(f*float64(len(t0s)-1))] }
+	return time.Unix(0, int64(q(0.5))), time.Duration(q(0.75) - q(0.25))
+}
+
+// alignLag finds where the input x lies in the recording, rec[i+lag] ≈ x[i] (lag < 0 when the recording began
+// after the input started): the highest normalised correlation of 10 s of x from sample ws against rec, first on
+// 32-sample means over every possible lag, then sample-exact within ±64 samples of it.
+func alignLag(rec, x []float32, ws int) (lag int, corr float64) {
+	const d = 32
+	dec := func(v []float32) []float32 {
+		out := make([]float32, len(v)/d)
+		for i := range out {
+			var s float32
+			for _, u := range v[i*d : (i+1)*d] {
+				s += u
+			}
+			out[i] = s / d
+		}
+		return out
+	}
+	ncc := func(a, b []float32, at, n int) float64 { // a[at:at+n] against b[:n]
+		var ab, aa, bb float64
+		for i := range n {
+			p, q := float64(a[at+i]), float64(b[i])
+			ab, aa, bb = ab+p*q, aa+p*p, bb+q*q
+		}
+		return ab / math.Sqrt(aa*bb+1e-30)
+	}
+	n := 10 * sinkRate
+	if len(x) < ws+n {
+		return 0, -1
+	}
+	rd, xd := dec(rec), dec(x[ws:ws+n])
+	best, bestC := 0, -2.0
+	for at := 0; at+len(xd) <= len(rd); at++ {
+		if c := ncc(rd, xd, at, len(xd)); c > bestC {
+			best, bestC = at, c
+		}
+	}
+	corr = -2
+	for at := max(0, best*d-64); at <= best*d+64 && at+n <= len(rec); at++ {
+		if c := ncc(rec, x[ws:], at, n); c > corr {
+			lag, corr = at-ws, c
+		}
+	}
+	return lag, corr
+}
+
+var reportedMean = regexp.MustCompile(`A/V offset \(clock − frame time\): mean (-?[0-9.]+) ms`)
+
+// TestSyncAtSpeaker measures A/V sync where the listener is, independently of ernplay's clock: 30 s of real speech
+// play in a window through the private PulseAudio's null sink, whose monitor is recorded; the recording is aligned
+// to the input sample-exactly (cross-correlation), which gives the input position being heard at any wall time;
+// screenshots, decoded, give the frame on screen at known wall times. The offset of a screenshot is the heard
+// position − the middle of the shown frame's 40 ms interval: in sync, it is uniform in ±20 ms. Asserted: mean
+// |offset| ≤ 15 ms, p95 ≤ 40 ms; and the delay of a frame's appearance behind its sound (the mean offset: a
+// screenshot falls on average in the middle of a frame's time on screen) agrees with ernplay's reported mean within
+// 10 ms.
+func TestSyncAtSpeaker(t *testing.T) {
+	needServers(t)
+	if _, err := exec.LookPath("parec"); err != nil {
+		t.Skip("parec (pulseaudio-utils) is not installed")
+	}
+	clip, err := audio.Load(fixture.SharedData(t, "audio", "musetalk_eng.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mono := clip.Mono()[:30*clip.Rate]
+	x, err := audio.Resample(mono, clip.Rate, sinkRate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "speech44k.wav")
+	f, err := os.Create(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&audio.Clip{Rate: sinkRate, Channels: 1, Samples: x}).WriteWAV(f, audio.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	card, trace := writeCard(t, dir), filepath.Join(dir, "trace.jsonl")
+	rec, stopRec := record(t)
+	defer stopRec()
+	time.Sleep(300 * time.Millisecond)
+	cmd, out := child(t, "-trace", trace, card, wav)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if !waitFile(trace, 20*time.Second) {
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("no frame within 20 s:\n%s", out)
+	}
+	type grab struct {
+		frame int
+		at    time.Time
+	}
+	var grabs []grab
+	var exitErr error
+loop:
+	for {
+		select {
+		case exitErr = <-done:
+			break loop
+		default:
+		}
+		if k, at, err := screenshot(env.display); err == nil {
+			grabs = append(grabs, grab{k, at})
+		}
+		time.Sleep(37 * time.Millisecond) // not a multiple of the frame time
+	}
+	time.Sleep(200 * time.Millisecond)
+	stopRec()
+	if exitErr != nil {
+		t.Fatalf("ernplay: %v\n%s", exitErr, out)
+	}
+	m := reportedMean.FindStringSubmatch(out.String())
+	if m == nil || !bytes.Contains(out.Bytes(), []byte("sound: PulseAudio")) {
+		t.Fatalf("no PulseAudio playback or no offset report:\n%s", out)
+	}
+	reported, _ := strconv.ParseFloat(m[1], 64)
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	t0, spread := rec.playTime0()
+	lag, corr := alignLag(rec.samples, x, 5*sinkRate)
+	lag2, corr2 := alignLag(rec.samples, x, 18*sinkRate)
+	t.Logf("recording of %d samples in %d reads, t0 spread %v; input at lag %d (correlation %.4f) and %d (%.4f)",
+		len(rec.samples), len(rec.reads), spread, lag, corr, lag2, corr2)
+	if corr < 0.95 || corr2 < 0.95 || spread > 5*time.Millisecond || lag2 != lag {
+		t.Fatalf("the recording does not align with the input (a gap in the sound?):\n%s", out)
+	}
+	// Input sample j is heard at t0 + (j + lag)/rate.
+	heard := func(at time.Time) float64 { // ms of input heard at wall time at
+		return float64(at.Sub(t0))/1e6 - float64(lag)*1000/sinkRate
+	}
+	var offs []float64
+	var sum, sumAbs float64
+	for _, g := range grabs {
+		h := heard(g.at)
+		if h < 100 || h > 29900 || g.frame == 0 {
+			continue // before the sound started or after it ended
+		}
+		off := h - (float64(g.frame)+0.5)*40
+		offs = append(offs, off)
+		sum += off
+		sumAbs += math.Abs(off)
+	}
+	if len(offs) < 60 {
+		t.Fatalf("only %d screenshots during playback:\n%s", len(offs), out)
+	}
+	abs := make([]float64, len(offs))
+	for i, o := range offs {
+		abs[i] = math.Abs(o)
+	}
+	slices.Sort(abs)
+	mean, meanAbs, p95 := sum/float64(len(offs)), sumAbs/float64(len(offs)), abs[int(0.95*float64(len(abs)))]
+	// A frame shown over [k·40 + L, (k+1)·40 + L) of heard time gives offsets to its middle uniform in L ± 20 ms:
+	// the mean is L, how late frames appear relative to their sound, which ernplay reports as its mean offset.
+	lagMS := mean
+	t.Logf("%d screenshots: offset to the frame's middle mean %.1f ms, mean |offset| %.1f ms, p95 |offset| %.1f ms, max %.1f ms; "+
+		"ernplay reports %.1f ms", len(offs), mean, meanAbs, p95, abs[len(abs)-1], reported)
+	if meanAbs > 15 || p95 > 40 {
+		t.Errorf("picture and sound out of sync at the speaker: mean |offset| %.1f ms (≤ 15), p95 %.1f ms (≤ 40)", meanAbs, p95)
+	}
+	if d := lagMS - reported; d < -10 || d > 10 {
+		t.Errorf("ernplay reports %.1f ms, the independent measurement %.1f ms", reported, lagMS)
+	}
+	if t.Failed() {
+		t.Logf("child:\n%s", out)
+	}
+}

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ern/compute/optest"
+)
+
+// TestUsageErrors: a bad command line exits 2 with one line naming the offending argument, before anything is
+// loaded.
+func TestUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-t", "5", "m.bin", "a.wav"}, []string{`"5" has no unit`, "-t", "5s"}},
+		{[]string{"-t", "-1s", "m.bin", "a.wav"}, []string{"-t", "negative"}},
+		{[]string{"-t", "soon", "m.bin", "a.wav"}, []string{"-t", "not a duration"}},
+		{[]string{"--av-offset", "late", "m.bin", "a.wav"}, []string{"-av-offset", "milliseconds"}},
+		{[]string{"m.bin"}, []string{"want two arguments", "got 1", `"m.bin"`}},
+		{[]string{"m.bin", "a.wav", "b.wav"}, []string{"got 3", `"b.wav"`}},
+		{[]string{"m.bin", "a.wav", "-bogus"}, []string{"-bogus"}},
+	}
+	for _, c := range cases {
+		code, _, e := ernplay(nil, c.args...)
+		first := strings.SplitN(e, "\n", 2)[0]
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2; stderr: %s", c.args, code, e)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(first, w) {
+				t.Errorf("%q: %q does not say %q", c.args, first, w)
+			}
+		}
+	}
+}
+
+// TestFlagsAfterArguments: flags may follow MODEL and AUDIO ("ernplay model.bin speech.wav -o x.mp4 -t 1s").
+func TestFlagsAfterArguments(t *testing.T) {
+	optest.Device(t)
+	needTool(t, "ffmpeg")
+	dir := t.TempDir()
+	card, wav, out := writeCard(t, dir), filepath.Join(dir, "a.wav"), filepath.Join(dir, "x.mp4")
+	if err := os.WriteFile(wav, wavBytes(t, 16000, 48000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, e := ernplay(nil, card, wav, "-o", out, "-t", "1s")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	if m := ffprobe(t, out, "v:0", "nb_read_frames"); m["nb_read_frames"] != "25" {
+		t.Errorf("%s: %s video frames, want 25 (-t 1s)", out, m["nb_read_frames"])
+	}
+}
+
+// TestOutputsCheckedFirst: an output that cannot be written fails at once, before the model or the audio is
+// even read and without rendering a frame; an output created for a run that then fails is removed.
+func TestOutputsCheckedFirst(t *testing.T) {
+	needTool(t, "ffmpeg")
+	dir := t.TempDir()
+	notDir := filepath.Join(dir, "file")
+	os.WriteFile(notDir, nil, 0o644)
+	for _, args := range [][]string{
+		{"-o", filepath.Join(dir, "missing", "x.mp4"), "none.bin", "none.wav"},
+		{"-frames", filepath.Join(notDir, "frames"), "none.bin", "none.wav"},
+		{"-trace", filepath.Join(dir, "missing", "t.jsonl"), "-headless", "none.bin", "none.wav"},
+	} {
+		start := time.Now()
+		code, _, e := ernplay(nil, args...)
+		if code != 1 || !strings.Contains(e, args[0]+": ") || strings.Contains(e, "none.bin") || time.Since(start) > time.Second {
+			t.Errorf("%q: exit %d after %v: %s", args, code, time.Since(start), e)
+		}
+	}
+	out := filepath.Join(dir, "o.mp4")
+	if code, _, e := ernplay(nil, "-o", out, filepath.Join(dir, "none.bin"), "none.wav"); code != 1 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was left behind by a failed run", out)
+	}
+}
