@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +79,12 @@ func readNPY(path string) (shape [3]int, data []float32, err error) {
 		return shape, nil, fmt.Errorf("audio: %w", err)
 	}
 	defer f.Close()
+	// npyio panics on some malformed headers (found by FuzzNPY): a bad file is an error, never a crash.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("audio: %s: malformed .npy file (%v)", path, p)
+		}
+	}()
 	r, err := npyio.NewReader(f)
 	if err != nil {
 		return shape, nil, fmt.Errorf("audio: %s is not a .npy file: %w", path, err)
@@ -87,6 +94,22 @@ func readNPY(path string) (shape [3]int, data []float32, err error) {
 		return shape, nil, fmt.Errorf("audio: %s: array has shape %v, want 3 dimensions [N, window, dim]", path, h.Shape)
 	}
 	copy(shape[:], h.Shape)
+	// The reader allocates what the header declares: check it against what the file holds first.
+	st, err := f.Stat()
+	if err != nil {
+		return shape, nil, fmt.Errorf("audio: %w", err)
+	}
+	pos, _ := f.Seek(0, io.SeekCurrent)
+	declared := int64(1)
+	for _, d := range shape {
+		if d < 0 || d > 0 && declared > (1<<40)/int64(d) {
+			return shape, nil, fmt.Errorf("audio: %s: array shape %v is absurd", path, shape)
+		}
+		declared *= int64(d)
+	}
+	if have := (st.Size() - pos) / 4; declared > have { // at least 4 bytes per value
+		return shape, nil, fmt.Errorf("audio: %s: the header declares shape %v (%d values), the file holds at most %d (truncated?)", path, shape, declared, have)
+	}
 	switch h.Type {
 	case "<f4", "f4":
 		err = r.Read(&data)
