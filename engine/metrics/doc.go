@@ -21,7 +21,8 @@
 // (SVG, gonum/plot), ground truth | render | error heat map strips (PNG), report.md, and report.html, one
 // self-contained page. Run (eval.go) scores a Source of render/ground-truth pairs frame by frame with a progress
 // callback; NewReport picks the strip frames and fetches them again from the Source — what `erneval` needs around
-// its renderer.
+// its renderer. PaperTableMarkdown/PaperTableJSON and CurvesPlot (report_table.go) are ernablate's: the seed
+// paper's table layout, one row per configuration, and validation curves against training steps.
 //
 // Why cgo to Debian's dlib rather than reading the model in Go: LMD is only comparable with LMDMeter's dlib
 // backend if the landmarks are dlib's, bit for bit. The detector call mirrors dlib's Python binding,
