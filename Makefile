@@ -28,7 +28,7 @@ VK_ENV = $(if $(VK_ICD_FILENAMES)$(VK_DRIVER_FILES)$(filter system,$(ERN_MESA)),
 
 TEST_ENV = ERN_REQUIRE_GPU=1 ERN_VALIDATE=1 ERN_REQUIRE_DATA=$(if $(wildcard ../shared/data),1,0) $(VK_ENV)
 
-.PHONY: deps mesa25 shaders build test bench demo clean
+.PHONY: deps mesa25 shaders build test bench demo clean fuzz fuzz-short
 
 deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -83,6 +83,23 @@ build:
 test: deps
 	$(GO) vet ./...
 	$(TEST_ENV) $(GO) test -timeout 40m ./...
+	$(MAKE) fuzz-short
+
+# Go fuzz targets (package:Target). `make test` runs each for FUZZ_SHORT (about a minute in all, builds included);
+# `make fuzz` for FUZZTIME each. A finding is saved under the package's testdata/fuzz and fails the run.
+FUZZ_TARGETS := engine/audio:FuzzWAV engine/audio:FuzzNPY engine/model:FuzzModelFile engine/data:FuzzTransforms \
+	engine/data:FuzzLandmarks engine/data:FuzzAU
+FUZZ_SHORT ?= 6s
+FUZZTIME ?= 5m
+fuzz-short:
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZ_SHORT) -fuzzminimizetime 2s -parallel 2 \
+			|| exit 1; \
+	done
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 bench: deps build
 	$(VK_ENV) $(GO) test -run '^$$' -bench . -benchtime 3x ./... | tee bench.txt
