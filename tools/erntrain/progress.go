@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"ern/engine/train"
+)
+
+// progress shows training progress: a live bar on a terminal, plain lines every few seconds otherwise.
+type progress struct {
+	w        io.Writer
+	tty      bool
+	last     time.Time
+	lastLine int
+}
+
+func newProgress(w io.Writer, tty bool) *progress { return &progress{w: w, tty: tty} }
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func (p *progress) update(s train.Progress) {
+	now := time.Now()
+	if s.SkippedReason != "" {
+		p.line(fmt.Sprintf("step %d: skipped: %s", s.Step, s.SkippedReason))
+		return
+	}
+	important := s.Validated || s.Step == s.Iters
+	if !important && now.Sub(p.last) < time.Second && p.tty || !important && now.Sub(p.last) < 10*time.Second && !p.tty {
+		return
+	}
+	p.last = now
+	val := "—"
+	if s.ValPSNR > 0 {
+		val = fmt.Sprintf("%.2f dB", s.ValPSNR)
+	}
+	frac := float64(s.Step) / float64(max(s.Iters, 1))
+	text := fmt.Sprintf("%s %d/%d  %.2f steps/s  ETA %v  loss %.4f  val PSNR %s", s.Stage, s.Step, s.Iters,
+		s.StepsPerSec, s.ETA.Round(time.Second), s.Loss, val)
+	if p.tty {
+		const width = 24
+		n := int(frac * width)
+		fmt.Fprintf(p.w, "\r[%s%s] %s", strings.Repeat("=", n), strings.Repeat(" ", width-n), text)
+		p.lastLine = len(text)
+		if s.Validated {
+			fmt.Fprintln(p.w)
+		}
+		return
+	}
+	fmt.Fprintln(p.w, text)
+}
+
+func (p *progress) line(s string) {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+	fmt.Fprintln(p.w, s)
+}
+
+func (p *progress) done() {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}
