@@ -42,11 +42,11 @@ func main() {
 
 type options struct {
 	workspace, preset, config, asr, lossName, ckpt, logJSON string
-	iters, numRays, valEvery, ckptEvery, valFrames         int
-	seed                                                   uint64
-	lr, lrNet, lossParam                                   float64
-	fp16, finetuneLips, torso, test, errorMap              bool
-	headCkpt                                               string
+	iters, numRays, valEvery, ckptEvery, valFrames          int
+	seed                                                    uint64
+	lr, lrNet, lossParam                                    float64
+	fp16, finetuneLips, torso, test, errorMap               bool
+	headCkpt                                                string
 }
 
 func parse(args []string, log io.Writer) (*options, string, error) {
