@@ -362,6 +362,9 @@ func (n *Net) sum(r *compute.Recorder, batch, hw int, dist *compute.Buffer, dOff
 // saves in s what Backward needs.
 func (n *Net) Forward(r *compute.Recorder, s *State, pred, gt View, out *compute.Buffer, outOff int) {
 	B := s.batch
+	s.check("Forward", "pred", pred)
+	s.check("Forward", "gt", gt)
+	within("Forward", "out", out, outOff, B)
 	n.prep(r, s, pred, 0)
 	n.prep(r, s, gt, B*3*s.ph*s.pw)
 	x, hw := s.s, [2]int{s.ph, s.pw}
@@ -383,6 +386,8 @@ func (n *Net) Forward(r *compute.Recorder, s *State, pred, gt View, out *compute
 // reused since. The ground truths get no gradient.
 func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff int, dPred View, accum bool) {
 	B := s.batch
+	s.check("Backward", "dPred", dPred)
+	within("Backward", "dL", dL, dOff, B)
 	for i := range n.arch {
 		n.headBack(r, i, B, s.out[i][0]*s.out[i][1], s.y[i], dL, dOff, s.g[i], false)
 	}
@@ -410,6 +415,29 @@ func (n *Net) Backward(r *compute.Recorder, s *State, dL *compute.Buffer, dOff i
 func (n *Net) BackwardScaled(r *compute.Recorder, s *State, scale float32, dPred View, accum bool) {
 	r.Fill(s.dL, math.Float32bits(scale))
 	n.Backward(r, s, s.dL, 0, dPred, accum)
+}
+
+// check panics (a programmer error) when v reaches outside its buffer for the state's batch and image.
+func (s *State) check(op, name string, v View) {
+	if v.Buf == nil {
+		panic(fmt.Sprintf("lpips.%s: %s has no buffer", op, name))
+	}
+	last := v.Off + (s.batch-1)*v.BS + (s.im.H-1)*v.YS + (s.im.W-1)*v.XS + 2*v.CS
+	if v.Off < 0 || v.BS < 0 || v.YS < 0 || v.XS < 0 || v.CS < 0 || 4*(last+1) > v.Buf.Size() {
+		panic(fmt.Sprintf("lpips.%s: %s view (offset %d, strides b %d y %d x %d c %d) of %d pairs of %d×%d reaches float %d of a %d-float buffer",
+			op, name, v.Off, v.BS, v.YS, v.XS, v.CS, s.batch, s.im.H, s.im.W, last, v.Buf.Size()/4))
+	}
+}
+
+// within panics (a programmer error) when floats [off, off+n) are not inside b.
+func within(op, name string, b *compute.Buffer, off, n int) {
+	if b == nil || off < 0 || 4*(off+n) > b.Size() {
+		size := 0
+		if b != nil {
+			size = b.Size() / 4
+		}
+		panic(fmt.Sprintf("lpips.%s: %s needs floats [%d, %d) of a %d-float buffer", op, name, off, off+n, size))
+	}
 }
 
 // padIn is the input channel count lpips_conv_bwd's weight layout is padded to: 4 for conv1's RGB (one vec4 per

@@ -1,7 +1,9 @@
 package lpips
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"ern/compute"
@@ -367,6 +369,40 @@ func TestSetGeometry(t *testing.T) {
 	}
 	if err := s.SetGeometry(3, Image{H: 40, W: 40, A: 2, B: -1}); err == nil {
 		t.Error("3 pairs must not fit a state made for 2")
+	}
+}
+
+// TestViewChecks: views and buffers too small for the state's geometry are programmer errors that name the op.
+func TestViewChecks(t *testing.T) {
+	d := optest.Device(t)
+	n, _ := testNet(t, d, narrow(), 49)
+	s, err := n.NewState(2, Image{H: 31, W: 31, A: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Release()
+	img := optest.Zeros(t, d, 2*31*31*3)
+	small := optest.Zeros(t, d, 31*31*3)
+	out := optest.Zeros(t, d, 2)
+	r := d.Record()
+	defer r.Release()
+	for name, f := range map[string]func(){
+		"pred view past its buffer": func() { n.Forward(r, s, HWC(small, 0, 31, 31), HWC(img, 0, 31, 31), out, 0) },
+		"output past its buffer":    func() { n.Forward(r, s, HWC(img, 0, 31, 31), HWC(img, 0, 31, 31), out, 1) },
+		"dPred view past its end":   func() { n.Backward(r, s, out, 0, HWC(img, 3, 31, 31), false) },
+	} {
+		func() {
+			defer func() {
+				if v := recover(); v == nil {
+					t.Errorf("%s: no panic", name)
+				} else if !strings.HasPrefix(fmt.Sprint(v), "lpips.") {
+					t.Errorf("%s: panic %v does not name the op", name, v)
+				} else {
+					t.Logf("%s: %v", name, v)
+				}
+			}()
+			f()
+		}()
 	}
 }
 
