@@ -30,7 +30,7 @@ type Net struct {
 	d      *compute.Device
 	arch   Arch
 	params *compute.Buffer
-	off    [5]struct{ w, b, lin, wt, bp, wb int } // float offsets: W, bias, head, Wᵀ and bias padded (forward), W re-laid (backward)
+	off    [5]struct{ lin, wt, bp, wb int } // float offsets: head; Wᵀ and bias padded (forward); W re-laid (backward)
 	k      struct {
 		prepFwd, prepBwd, poolFwd, poolBwd, headFwd, headBwd, sum, relu *compute.Kernel
 		convFwd                                                         [5][4]*compute.Kernel // by layer, log2 of the pixel block
@@ -82,10 +82,6 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 		}
 	}
 	for i, c := range w.Arch {
-		n.off[i].w = len(flat)
-		flat = append(flat, w.W[i]...)
-		n.off[i].b = len(flat)
-		flat = append(flat, w.B[i]...)
 		n.off[i].lin = len(flat)
 		flat = append(flat, w.Lin[i]...)
 		// lpips_conv_fwd's layout: Wᵀ [Cin, K, K, CoutP] and the bias, zero past Cout, vec4-aligned
