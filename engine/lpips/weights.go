@@ -1,9 +1,12 @@
 package lpips
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,21 +159,44 @@ func ConvertPyTorch(alexnetPath, linPath string) (*Weights, error) {
 	})
 }
 
-// Convert is ConvertPyTorch followed by Save.
+// Convert is ConvertPyTorch followed by Save; the file's metadata records each source's name and SHA-256.
 func Convert(alexnetPath, linPath, outPath string) (*Weights, error) {
 	w, err := ConvertPyTorch(alexnetPath, linPath)
 	if err != nil {
 		return nil, err
+	}
+	f := w.File()
+	for key, path := range map[string]string{"source_alexnet": alexnetPath, "source_lin": linPath} {
+		sum, err := FileSHA256(path)
+		if err != nil {
+			return nil, err
+		}
+		f.Meta[key] = filepath.Base(path) + " sha256:" + sum
 	}
 	if dir := filepath.Dir(outPath); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("lpips: %w", err)
 		}
 	}
-	if err := Save(outPath, w); err != nil {
+	if err := model.Write(outPath, f); err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// FileSHA256 is the hex SHA-256 of a file. torchvision names its weights by the first 8 hex digits of it
+// (alexnet-owt-7be5be79.pth), which ernlpips checks.
+func FileSHA256(path string) (string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("lpips: %w", err)
+	}
+	defer fh.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, fh); err != nil {
+		return "", fmt.Errorf("lpips: reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // DefaultPath is the cache location ern looks in last: $XDG_CACHE_HOME/ern/lpips_alex.safetensors, usually

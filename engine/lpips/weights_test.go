@@ -74,6 +74,10 @@ func TestConvertRoundTrip(t *testing.T) {
 	if tt, ok := f.Tensor("lin4.model.1.weight"); !ok || !sameShape(tt.Shape, []int{1, 256, 1, 1}) {
 		t.Errorf("ern file keeps lpips' names and shapes: lin4 %v", tt)
 	}
+	sum, _ := FileSHA256(alex)
+	if got := f.Meta["source_alexnet"]; got != "alexnet-owt-7be5be79.pth sha256:"+sum || !strings.HasPrefix(f.Meta["source_lin"], "alex.pth sha256:") {
+		t.Errorf("provenance metadata %q, %q", got, f.Meta["source_lin"])
+	}
 	// the fixture's strided classifier view reads in logical order (the converter ignores it: this checks the
 	// fixture writer)
 	ck, err := pth.Load(alex)

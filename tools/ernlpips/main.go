@@ -9,9 +9,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
 
 	"ern/engine/lpips"
 )
+
+var hashName = regexp.MustCompile(`-([0-9a-f]{8})\.pth$`)
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -46,6 +51,13 @@ func run(args []string, stdout, log io.Writer) error {
 	w, err := lpips.Convert(*alex, *lin, *out)
 	if err != nil {
 		return err
+	}
+	// torchvision names its weight files by their SHA-256 prefix (alexnet-owt-7be5be79.pth)
+	if m := hashName.FindStringSubmatch(filepath.Base(*alex)); m != nil {
+		if sum, err := lpips.FileSHA256(*alex); err == nil && !strings.HasPrefix(sum, m[1]) {
+			fmt.Fprintf(log, "ernlpips: warning: %s's SHA-256 starts %s, not %s: not the file torchvision published under that name\n",
+				*alex, sum[:8], m[1])
+		}
 	}
 	n := 0
 	for i := range w.Arch {
