@@ -1,9 +1,12 @@
 package player
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-gl/glfw/v3.3/glfw"
@@ -48,13 +51,40 @@ type window struct {
 	savedW, savedH        int
 }
 
+// initGLFW initialises GLFW and reports a failure as an error. go-gl's Init logs platform errors (X11: Failed to
+// open display) through the standard logger and returns nil, leaving GLFW uninitialised; the log is captured here
+// and becomes the error.
+func initGLFW() error {
+	var buf bytes.Buffer
+	w, flags := log.Writer(), log.Flags()
+	log.SetOutput(&buf)
+	log.SetFlags(0)
+	err := glfw.Init()
+	log.SetOutput(w)
+	log.SetFlags(flags)
+	if err == nil && buf.Len() > 0 {
+		glfw.Terminate()
+		err = errors.New(strings.Join(strings.Fields(buf.String()), " "))
+	}
+	return err
+}
+
+// displayName is the display a window would open on.
+func displayName() string {
+	if d := os.Getenv("DISPLAY"); d != "" {
+		return d
+	}
+	return os.Getenv("WAYLAND_DISPLAY")
+}
+
 // openWindow initialises GLFW and creates a hidden window; attach shows it once the device exists.
 func openWindow(title string) (*window, error) {
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		return nil, ErrNoDisplay
 	}
-	if err := glfw.Init(); err != nil {
-		return nil, fmt.Errorf("cannot open the display %q: %v (play headless with -o, -frames or -bench)", os.Getenv("DISPLAY"), err)
+	if err := initGLFW(); err != nil {
+		return nil, fmt.Errorf("cannot open the display %q: %v — check that a display server runs there and accepts "+
+			"this user (xauth), or play headless with -o, -frames or -bench", displayName(), err)
 	}
 	if !glfw.VulkanSupported() {
 		glfw.Terminate()

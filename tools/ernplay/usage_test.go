@@ -83,3 +83,41 @@ func TestOutputsCheckedFirst(t *testing.T) {
 		t.Errorf("%s was left behind by a failed run", out)
 	}
 }
+
+// TestEnvironmentErrors: a display with no server behind it is one line saying what is wrong with the display (not
+// GLFW's internals, not advice to install Vulkan); without a sound server the fallback is one warning line, with
+// none of ALSA's or JACK's probing noise.
+func TestEnvironmentErrors(t *testing.T) {
+	optest.Device(t)
+	dir := t.TempDir()
+	card, wav := writeCard(t, dir), filepath.Join(dir, "a.wav")
+	if err := os.WriteFile(wav, wavBytes(t, 16000, 16000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := childCmd(t, card, wav)
+	cmd.Env = append(cmd.Env, "DISPLAY=:239")
+	err := cmd.Run()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if err == nil || len(lines) != 1 || !strings.Contains(lines[0], `cannot open the display ":239"`) || strings.Contains(lines[0], "libvulkan") {
+		t.Errorf("a display without a server: %v\n%s", err, out)
+	}
+
+	cmd, out = childCmd(t, "-headless", "-t", "1s", card, wav)
+	cmd.Env = append(cmd.Env, "PULSE_SERVER=unix:"+filepath.Join(dir, "no-such-socket"))
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("without a sound server: %v\n%s", err, out)
+	}
+	var warnings []string
+	for _, l := range strings.Split(out.String(), "\n") {
+		if !strings.HasPrefix(l, "ernplay: ") && !strings.HasPrefix(l, "  ") && l != "" {
+			t.Errorf("noise: %q", l)
+		}
+		if strings.Contains(l, "warning") {
+			warnings = append(warnings, l)
+		}
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "no sound") {
+		t.Errorf("want one warning about the sound, got:\n%s", out)
+	}
+	t.Logf("%s", out)
+}
