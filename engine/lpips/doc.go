@@ -11,11 +11,13 @@
 //  4. d_k = mean over pixels of Σ_c w_kc·(f̂0_c − f̂1_c)² with the non-negative 1×1 heads w_k (no bias);
 //  5. LPIPS = Σ_k d_k.
 //
-// Files: lpips_ref.go is the executable specification (plain Go, float64); lpips.go records the GPU network into
-// a caller's compute.Recorder (Net, State, Forward, Backward); weights.go converts the two PyTorch files a user of
-// the Python lpips package already has (torchvision's alexnet-owt-7be5be79.pth and lpips' weights/v0.1/alex.pth)
-// into one ern weights file and finds that file (flag, ERN_LPIPS_WEIGHTS, ~/.cache/ern/lpips_alex.safetensors).
-// Without weights LPIPS is unavailable (ErrUnavailable) — never a made-up number.
+// Files: lpips_ref.go is the executable specification (plain Go, float64; testdata/ holds a PyTorch-made
+// cross-check it matches to 2e-15); lpips.go records the GPU network into a caller's compute.Recorder (Net, State,
+// Forward, Backward) from the glsl/lpips_*.comp kernels; host.go computes distances of host images (metrics);
+// weights.go converts the two PyTorch files a user of the Python lpips package already has (torchvision's
+// alexnet-owt-7be5be79.pth and lpips' weights/v0.1/alex.pth, read by engine/pth) into one ern weights file and
+// finds that file (flag, ERN_LPIPS_WEIGHTS, ~/.cache/ern/lpips_alex.safetensors). Without weights LPIPS is
+// unavailable (ErrUnavailable) — never a made-up number.
 //
 // Use (a lips-stage patch step: 64 patches of 32×32 rays, rendered colours in [0,1], HWC as rays come):
 //
