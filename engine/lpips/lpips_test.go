@@ -28,7 +28,7 @@ func TestPushLayouts(t *testing.T) {
 var (
 	fwdTol = optest.Tol{Abs: 2e-5, Rel: 1e-4, RelL2: 1e-5, MinCosine: 0.9999999}
 	bwdTol = optest.Tol{Abs: 2e-5, Rel: 1e-4, RelL2: 1e-5, MinCosine: 0.9999999}
-	// netTolB is for dPred through the whole trunk (values 1e-7…1e-4; measured relL2 ≤ 2.6e-6, max |err| ≤ 1e-7).
+	// netTolB is for dPred through the whole trunk (values 1e-7…1e-4; measured relL2 ≤ 3.5e-6, max |err| ≤ 1e-7).
 	// The GPU's ReLU masks and max-pool choices come from its own float32 activations; a unit within rounding of
 	// a kink can flip, so 0.5% of elements may leave the elementwise bound; the aggregate bounds decide.
 	netTolB = optest.Tol{Abs: 5e-7, Rel: 1e-3, Outliers: 0.005, RelL2: 2e-5, MinCosine: 0.9999999}
