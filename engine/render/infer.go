@@ -51,7 +51,11 @@ func (r *Renderer) NewFrame(n int, spec ExtraSpec) (*Frame, error) {
 		return nil, fmt.Errorf("render: frame statistics: %w", err)
 	}
 	if err := compute.Upload(stats, []uint32{0, 0, 0, 0}); err != nil { // mapped: no submission
-		return nil, err
+		for _, x := range append(b, stats) {
+			x.Release()
+		}
+		rays.Release()
+		return nil, fmt.Errorf("render: frame statistics: %w", err)
 	}
 	return &Frame{Rays: rays, N: n, RaysT: b[0], AliveA: b[1], AliveB: b[2], Plan: b[3], Pos: b[4], Dir: b[5],
 		Deltas: b[6], Sigma: b[7], RGB: b[8], Extra: b[9], Image: b[10], WS: b[11], Depth: b[12], RGBA: b[13],
