@@ -99,9 +99,9 @@ func (r *recording) playTime0() (t0 time.Time, spread time.Duration) {
 }
 
 // alignLag finds where the input x lies in the recording, rec[i+lag] ≈ x[i] (lag < 0 when the recording began
-// after the input started): the highest normalised correlation of 10 s of x from sample ws against rec, first on
+// after the input started): the highest normalised correlation of n samples of x from sample ws against rec, first on
 // 32-sample means over every possible lag, then sample-exact within ±64 samples of it.
-func alignLag(rec, x []float32, ws int) (lag int, corr float64) {
+func alignLag(rec, x []float32, ws, n int) (lag int, corr float64) {
 	const d = 32
 	dec := func(v []float32) []float32 {
 		out := make([]float32, len(v)/d)
@@ -122,7 +122,6 @@ func alignLag(rec, x []float32, ws int) (lag int, corr float64) {
 		}
 		return ab / math.Sqrt(aa*bb+1e-30)
 	}
-	n := 10 * sinkRate
 	if len(x) < ws+n {
 		return 0, -1
 	}
@@ -152,7 +151,20 @@ var reportedMean = regexp.MustCompile(`A/V offset \(clock − frame time\): mean
 // |offset| ≤ 15 ms, p95 ≤ 40 ms; and the delay of a frame's appearance behind its sound (the mean offset: a
 // screenshot falls on average in the middle of a frame's time on screen) agrees with ernplay's reported mean within
 // 10 ms.
-func TestSyncAtSpeaker(t *testing.T) {
+func TestSyncAtSpeaker(t *testing.T) { syncAtSpeaker(t, syncSeconds(30), false) }
+
+// TestSyncAtSpeakerLive is TestSyncAtSpeaker (15 s) with the speech arriving on stdin at its real-time pace.
+func TestSyncAtSpeakerLive(t *testing.T) { syncAtSpeaker(t, syncSeconds(15), true) }
+
+// syncSeconds is ERN_SYNC_SECONDS (a longer measurement, at most 60) or def.
+func syncSeconds(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("ERN_SYNC_SECONDS")); err == nil && n >= 15 && n <= 60 {
+		return n
+	}
+	return def
+}
+
+func syncAtSpeaker(t *testing.T, seconds int, live bool) {
 	needServers(t)
 	if _, err := exec.LookPath("parec"); err != nil {
 		t.Skip("parec (pulseaudio-utils) is not installed")
@@ -161,26 +173,51 @@ func TestSyncAtSpeaker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mono := clip.Mono()[:30*clip.Rate]
+	mono := clip.Mono()[:seconds*clip.Rate]
 	x, err := audio.Resample(mono, clip.Rate, sinkRate)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "speech44k.wav")
-	f, err := os.Create(wav)
-	if err != nil {
+	var wavData bytes.Buffer
+	if err := (&audio.Clip{Rate: sinkRate, Channels: 1, Samples: x}).WriteWAV(&wavData, audio.PCM16); err != nil {
 		t.Fatal(err)
 	}
-	if err := (&audio.Clip{Rate: sinkRate, Channels: 1, Samples: x}).WriteWAV(f, audio.PCM16); err != nil {
+	if err := os.WriteFile(wav, wavData.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
 	card, trace := writeCard(t, dir), filepath.Join(dir, "trace.jsonl")
 	rec, stopRec := record(t)
 	defer stopRec()
 	time.Sleep(300 * time.Millisecond)
-	cmd, out := child(t, "-trace", trace, card, wav)
+	var cmd *exec.Cmd
+	var out *bytes.Buffer
+	if live {
+		cmd, out = childCmd(t, "-trace", trace, card, "-")
+		pipe, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { // 40 ms blocks at their pace
+			data := wavData.Bytes()
+			block := sinkRate * 2 / 25
+			start := time.Now()
+			pipe.Write(data[:44])
+			for i, off := 0, 44; off < len(data); i, off = i+1, off+block {
+				time.Sleep(time.Until(start.Add(time.Duration(i) * 40 * time.Millisecond)))
+				if _, err := pipe.Write(data[off:min(len(data), off+block)]); err != nil {
+					break
+				}
+			}
+			pipe.Close()
+		}()
+	} else {
+		cmd, out = child(t, "-trace", trace, card, wav)
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	if !waitFile(trace, 20*time.Second) {
@@ -220,8 +257,10 @@ loop:
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	t0, spread := rec.playTime0()
-	lag, corr := alignLag(rec.samples, x, 5*sinkRate)
-	lag2, corr2 := alignLag(rec.samples, x, 18*sinkRate)
+	// Two windows of speech (it starts at 3 s), early and late: a gap in the sound would give them different lags.
+	n := min(10*sinkRate, (len(x)-4*sinkRate)/2)
+	lag, corr := alignLag(rec.samples, x, 3*sinkRate, n)
+	lag2, corr2 := alignLag(rec.samples, x, len(x)-sinkRate-n, n)
 	t.Logf("recording of %d samples in %d reads, t0 spread %v; input at lag %d (correlation %.4f) and %d (%.4f)",
 		len(rec.samples), len(rec.reads), spread, lag, corr, lag2, corr2)
 	if corr < 0.95 || corr2 < 0.95 || spread > 5*time.Millisecond || lag2 != lag {
@@ -235,7 +274,7 @@ loop:
 	var sum, sumAbs float64
 	for _, g := range grabs {
 		h := heard(g.at)
-		if h < 100 || h > 29900 || g.frame == 0 {
+		if h < 100 || h > float64(seconds)*1000-100 || g.frame == 0 {
 			continue // before the sound started or after it ended
 		}
 		off := h - (float64(g.frame)+0.5)*40
@@ -243,7 +282,7 @@ loop:
 		sum += off
 		sumAbs += math.Abs(off)
 	}
-	if len(offs) < 60 {
+	if len(offs) < 2*seconds {
 		t.Fatalf("only %d screenshots during playback:\n%s", len(offs), out)
 	}
 	abs := make([]float64, len(offs))
