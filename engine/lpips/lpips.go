@@ -67,7 +67,7 @@ type headFwdPush struct{ N, C, HW, Batch, FOff, LinOff, DOff uint32 }
 
 type headBwdPush struct{ N, C, HW, Batch, FOff, LinOff, LOff, GOff, Accum uint32 }
 
-type sumPush struct{ N, HW, DOff, LOff, Accum uint32 }
+type sumPush struct{ N, HW, W, DOff, LOff, Accum uint32 }
 
 // New validates the weights, uploads them and builds the kernels.
 func New(d *compute.Device, w *Weights) (*Net, error) {
@@ -349,8 +349,9 @@ func (n *Net) headBack(r *compute.Recorder, i, batch, hw int, f, dL *compute.Buf
 	r.Dispatch1D(n.k.headBwd, int(p.N), &p, n.params, f, dL, g)
 }
 
-func (n *Net) sum(r *compute.Recorder, batch, hw int, dist *compute.Buffer, dOff int, out *compute.Buffer, lOff int, accum bool) {
-	p := sumPush{N: uint32(batch), HW: uint32(hw), DOff: uint32(dOff), LOff: uint32(lOff), Accum: b2u(accum)}
+func (n *Net) sum(r *compute.Recorder, batch int, size [2]int, dist *compute.Buffer, dOff int, out *compute.Buffer, lOff int, accum bool) {
+	p := sumPush{N: uint32(batch), HW: uint32(size[0] * size[1]), W: uint32(size[1]), DOff: uint32(dOff), LOff: uint32(lOff),
+		Accum: b2u(accum)}
 	r.Dispatch1D(n.k.sum, batch, &p, dist, out)
 }
 
@@ -373,7 +374,7 @@ func (n *Net) Forward(r *compute.Recorder, s *State, pred, gt View, out *compute
 		x, hw = s.y[i], s.out[i]
 		npix := hw[0] * hw[1]
 		n.head(r, i, B, npix, s.y[i], s.dist, s.distOff[i])
-		n.sum(r, B, npix, s.dist, s.distOff[i], out, outOff, i > 0)
+		n.sum(r, B, hw, s.dist, s.distOff[i], out, outOff, i > 0)
 	}
 }
 

@@ -204,7 +204,7 @@ func TestHeadGPU(t *testing.T) {
 		dF := optest.NewGuardedZeros(t, d, nh)
 		r := d.Record()
 		n.head(r, k.layer, k.batch, k.hw, fb, dist, 0)
-		n.sum(r, k.batch, k.hw, dist, 0, out.View, 0, false)
+		n.sum(r, k.batch, [2]int{1, k.hw}, dist, 0, out.View, 0, false)
 		n.headBack(r, k.layer, k.batch, k.hw, fb, dLb, 2, dF.View, false)
 		optest.Submit(t, r)
 		r.Release()
