@@ -28,6 +28,7 @@ func CHW(b *compute.Buffer, off, h, w int) View {
 // Net is LPIPS on one device: the kernels and the weights in one flat buffer.
 type Net struct {
 	d      *compute.Device
+	limit  uint64 // bytes one binding may span (the device's maxStorageBufferRange; tests lower it)
 	arch   Arch
 	params *compute.Buffer
 	off    [5]struct{ lin, wt, bp, wb int } // float offsets: head; Wᵀ and bias padded (forward); W re-laid (backward)
@@ -74,7 +75,7 @@ func New(d *compute.Device, w *Weights) (*Net, error) {
 	if err := w.Validate(); err != nil {
 		return nil, err
 	}
-	n := &Net{d: d, arch: w.Arch}
+	n := &Net{d: d, arch: w.Arch, limit: d.Info().MaxStorageRange}
 	var flat []float32
 	align := func() {
 		for len(flat)%4 != 0 {
@@ -227,6 +228,10 @@ func (z sizes) fits(need sizes) bool {
 	return ok
 }
 
+// ErrBatchTooLarge is wrapped by NewState's error when one activation of the batch would exceed the device's
+// storage-buffer binding limit (lavapipe: 128 MiB, about 15 pairs of 512² frames): use smaller batches.
+var ErrBatchTooLarge = errors.New("lpips: batch too large for one binding")
+
 // NewState allocates (zeroed) buffers for batch pairs of images described by im.
 func (n *Net) NewState(batch int, im Image) (*State, error) {
 	g, err := n.geometry(batch, im)
@@ -238,9 +243,9 @@ func (n *Net) NewState(batch int, im Image) (*State, error) {
 		if err != nil || floats == 0 {
 			return nil
 		}
-		if uint64(4*floats) > n.d.Info().MaxStorageRange {
-			err = fmt.Errorf("lpips: a batch of %d pairs of %d×%d needs a %d MiB activation, beyond the device's %d MiB binding limit: use smaller batches",
-				batch, g.ph, g.pw, 4*floats>>20, n.d.Info().MaxStorageRange>>20)
+		if uint64(4*floats) > n.limit {
+			err = fmt.Errorf("%w: %d pairs of %d×%d need a %d MiB activation, beyond the device's %d MiB binding limit",
+				ErrBatchTooLarge, batch, g.ph, g.pw, 4*floats>>20, n.limit>>20)
 			return nil
 		}
 		var b *compute.Buffer

@@ -224,4 +224,20 @@ func TestConvertedNetworkGPU(t *testing.T) {
 	if _, err := n.Distances(pred, gt[:len(gt)-3], 2, im); err == nil || !strings.Contains(err.Error(), "different sizes") {
 		t.Errorf("different sizes: %v", err)
 	}
+	// a binding limit that holds one pair's activations but not two: NewState refuses the batch, Distances runs
+	// it pair by pair with the same results
+	_, out, _ := w.Arch.Sizes(32, 32)
+	n.limit = uint64(4 * 2 * 64 * out[0][0] * out[0][1] * 3 / 2) // conv1's taps of 1.5 pairs
+	if _, err := n.NewState(2, im); !errors.Is(err, ErrBatchTooLarge) {
+		t.Fatalf("NewState beyond the binding limit: %v", err)
+	}
+	chunked, err := n.Distances(pred, gt, 2, im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if chunked[i] != got[i] {
+			t.Errorf("pair %d: %v in chunks, %v in one batch", i, chunked[i], got[i])
+		}
+	}
 }
