@@ -22,6 +22,37 @@ type HeadModel struct {
 	MeanDensity float64
 	MeanCount   int
 	Meta        map[string]string
+	Track       *Track // what playback needs besides the network (nil: none, e.g. a converted checkpoint)
+}
+
+// Track is what a player needs to render the trained person without the dataset: the camera, the training
+// frames' poses and eye values (ER-NeRF drives novel audio with them, ping-pong, spec §14) and the image the head
+// is composited over — the torso over bc.jpg of the first training frame, until the torso field exists.
+type Track struct {
+	Camera     TrackCamera
+	Poses      []float32 // [F, 3, 4] renderer-frame camera-to-world rows
+	Eyes       []float32 // [F] eye values in [0, 1]
+	Background []uint8   // [H, W, 3] sRGB
+}
+
+// TrackCamera holds the intrinsics of the training images.
+type TrackCamera struct {
+	W, H           int
+	FX, FY, CX, CY float64
+}
+
+// validate checks the track's shapes.
+func (t *Track) validate() error {
+	c := t.Camera
+	switch {
+	case c.W < 2 || c.H < 2 || c.W > 8192 || c.H > 8192 || !(c.FX > 0) || !(c.FY > 0):
+		return fmt.Errorf("track camera %+v", c)
+	case len(t.Poses) == 0 || len(t.Poses)%12 != 0 || len(t.Eyes) != len(t.Poses)/12:
+		return fmt.Errorf("track of %d pose values and %d eye values", len(t.Poses), len(t.Eyes))
+	case len(t.Background) != 3*c.W*c.H:
+		return fmt.Errorf("track background of %d bytes for a %d×%d camera", len(t.Background), c.W, c.H)
+	}
+	return nil
 }
 
 // Layout is the model's parameter layout.
@@ -63,6 +94,16 @@ func (m *HeadModel) File() (*File, error) {
 		}
 		f.Tensors = append(f.Tensors, Tensor{Name: "density_bitfield", DType: U8, Shape: []int{render.GridCells / 8},
 			Data: append([]byte(nil), m.Bitfield...)})
+	}
+	if t := m.Track; t != nil {
+		if err := t.validate(); err != nil {
+			return nil, fmt.Errorf("model: %w", err)
+		}
+		cam, _ := json.Marshal(t.Camera)
+		f.Meta["track_camera"] = string(cam)
+		f.Tensors = append(f.Tensors, F32Tensor("track_poses", []int{len(t.Eyes), 3, 4}, t.Poses),
+			F32Tensor("track_eyes", []int{len(t.Eyes)}, t.Eyes),
+			Tensor{Name: "background", DType: U8, Shape: []int{t.Camera.H, t.Camera.W, 3}, Data: append([]byte(nil), t.Background...)})
 	}
 	return f, nil
 }
@@ -107,7 +148,8 @@ func HeadFromFile(f *File) (*HeadModel, error) {
 		return nil, err
 	}
 	m.Params = make([]float32, l.Size)
-	known := map[string]bool{"density_grid": true, "density_bitfield": true}
+	known := map[string]bool{"density_grid": true, "density_bitfield": true, "track_poses": true, "track_eyes": true,
+		"background": true}
 	for _, spec := range l.Tensors() {
 		known[spec.Name] = true
 		t, ok := f.Tensor(spec.Name)
@@ -140,8 +182,34 @@ func HeadFromFile(f *File) (*HeadModel, error) {
 		}
 		m.Bitfield = t.Data
 	}
+	if cam, ok := f.Meta["track_camera"]; ok {
+		t := &Track{}
+		if err := json.Unmarshal([]byte(cam), &t.Camera); err != nil {
+			return nil, fmt.Errorf("metadata track_camera: %w", err)
+		}
+		for _, x := range []struct {
+			name string
+			dst  *[]float32
+		}{{"track_poses", &t.Poses}, {"track_eyes", &t.Eyes}} {
+			tn, ok := f.Tensor(x.name)
+			if !ok || tn.DType != F32 {
+				return nil, fmt.Errorf("track tensor %s missing or not F32", x.name)
+			}
+			*x.dst, _ = tn.Float32()
+		}
+		bg, ok := f.Tensor("background")
+		if !ok || bg.DType != U8 {
+			return nil, fmt.Errorf("track background missing or not U8")
+		}
+		t.Background = bg.Data
+		if err := t.validate(); err != nil {
+			return nil, err
+		}
+		m.Track = t
+	}
 	for k, v := range f.Meta {
 		switch k {
+		case "track_camera":
 		case "mean_density":
 			if m.MeanDensity, err = strconv.ParseFloat(v, 64); err != nil {
 				return nil, fmt.Errorf("metadata mean_density %q", v)

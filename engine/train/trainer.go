@@ -223,7 +223,35 @@ func (t *HeadTrainer) Model(ema bool) (*model.HeadModel, error) {
 		return nil, err
 	}
 	b, _ := t.R.Budgets()
+	track, err := TrackOf(t.Train)
+	if err != nil {
+		return nil, err
+	}
 	return &model.HeadModel{Config: t.Cfg, Params: p[:t.Head.Layout.Size], DensityGrid: grid[:render.GridCells],
 		Bitfield: bits[:render.GridCells/8], MeanDensity: float64(stats[0]), MeanCount: b.MeanCount,
-		Meta: map[string]string{"trained_steps": fmt.Sprint(t.State.Step), "loss": t.State.Loss}}, nil
+		Meta: map[string]string{"trained_steps": fmt.Sprint(t.State.Step), "loss": t.State.Loss}, Track: track}, nil
+}
+
+// TrackOf collects a split's playback track: camera, poses, eye values and the first frame's torso over bc.
+func TrackOf(ds *data.Dataset) (*model.Track, error) {
+	in := ds.Intrinsics
+	t := &model.Track{Camera: model.TrackCamera{W: in.W, H: in.H, FX: in.FX, FY: in.FY, CX: in.CX, CY: in.CY}}
+	for i, f := range ds.Frames {
+		c := Camera(ds, i)
+		for r := range 3 {
+			for k := range 4 {
+				t.Poses = append(t.Poses, float32(c.Pose[r][k]))
+			}
+		}
+		t.Eyes = append(t.Eyes, float32(f.Eye))
+	}
+	bg := make([]float32, 3*in.W*in.H)
+	if err := ds.TorsoOverBackground(0, bg); err != nil {
+		return nil, err
+	}
+	t.Background = make([]uint8, len(bg))
+	for i, v := range bg {
+		t.Background[i] = uint8(min(max(v, 0), 1)*255 + 0.5)
+	}
+	return t, nil
 }
