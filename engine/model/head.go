@@ -445,3 +445,7 @@ func (f headField) Record(r *compute.Recorder, b render.FieldBatch) error {
 func (f headField) RecordDensity(r *compute.Recorder, pos, sigma *compute.Buffer, n int) error {
 	return f.m.recordField(r, pos, nil, sigma, nil, nil, n, false, true)
 }
+
+// MaxBatch is the most samples the head evaluates as one batch (its chunk): render.RecordRender's scaled
+// dispatches must see unsplit batches (render.BatchLimiter).
+func (f headField) MaxBatch() int { return f.m.chunk }
