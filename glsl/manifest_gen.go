@@ -1466,6 +1466,20 @@ var manifest = []Kernel{
 		SourceHash: "1f562164a0f2b4182809f9f9f7cf4498eeee0575f8f73d15c4feeb0217118c85",
 	},
 	{
+		Name: "pack_bgra",
+		Bindings: []Binding{
+			{Binding: 0, Name: "RGBA", ReadOnly: true},
+			{Binding: 1, Name: "Out", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+		},
+		PushSize:   4,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "0fbf3b1cb1fa785c779e588d46180822ae77565d414c78f17b8c5524998e9181",
+	},
+	{
 		Name: "rays_gen",
 		Bindings: []Binding{
 			{Binding: 0, Name: "Pix", ReadOnly: false},

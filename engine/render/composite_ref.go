@@ -174,3 +174,13 @@ func CompositeBGTrainBackwardRef(image, ws []float64, pix []uint32, bg []float32
 	}
 	return dImage, dWS
 }
+
+// PackBGRARef is the reference of pack_bgra: channel = ⌊clamp(c, 0, 1)·255 + 0.5⌋, b | g<<8 | r<<16 | 255<<24.
+func PackBGRARef(rgba []float32) []uint32 {
+	q := func(c float32) uint32 { return uint32(float64(min(max(c, 0), 1))*255 + 0.5) }
+	out := make([]uint32, len(rgba)/4)
+	for p := range out {
+		out[p] = q(rgba[4*p+2]) | q(rgba[4*p+1])<<8 | q(rgba[4*p])<<16 | 255<<24
+	}
+	return out
+}

@@ -127,3 +127,24 @@ func TestCompositeBGTrain(t *testing.T) {
 	optest.Compare(t, "dImage", gi.Download(t), dImage, tol)
 	optest.Compare(t, "dWS", gw.Download(t), dWS, tol)
 }
+
+// TestPackBGRA compares pack_bgra with its reference over values inside, below and above [0, 1].
+func TestPackBGRA(t *testing.T) {
+	d := optest.Device(t)
+	r := newRenderer(t, d, DefaultConfig())
+	rng := optest.NewRand(31)
+	const n = 777
+	rgba := rng.Uniform32(4*n, -0.2, 1.2)
+	f := &Frame{N: n, RGBA: optest.Buffer(t, d, rgba)}
+	out := optest.NewGuardedZeros(t, d, n)
+	rec := d.Record()
+	defer rec.Release()
+	r.RecordPackBGRA(rec, f, out.View)
+	optest.Submit(t, rec)
+	want := PackBGRARef(rgba)
+	for i, v := range out.DownloadU32(t) {
+		if v != want[i] {
+			t.Fatalf("pixel %d: %08x, want %08x", i, v, want[i])
+		}
+	}
+}

@@ -53,7 +53,7 @@ func TestPushLayouts(t *testing.T) {
 		"march_infer": marchInferPush{}, "composite_infer": compInferPush{}, "composite_bg": bgPush{},
 		"torsoocc_points": torsoPointsPush{}, "torsoocc_update": torsoUpdatePush{}, "torsoocc_query": torsoQueryPush{},
 		"march_analytic": analyticPush{}, "torsoocc_analytic": analyticTorsoPush{},
-		"composite_bg_train_fwd": bgTrainPush{}, "composite_bg_train_bwd": bgTrainPush{},
+		"composite_bg_train_fwd": bgTrainPush{}, "composite_bg_train_bwd": bgTrainPush{}, "pack_bgra": packPush{},
 	} {
 		if err := compute.CheckPush(name, p); err != nil {
 			t.Error(err)

@@ -29,7 +29,7 @@ type Renderer struct {
 type kernels struct {
 	rays, untrained, points, dilate, ema, mean, bits *compute.Kernel
 	march, fwd, bwd, marchInfer, compInfer, bg       *compute.Kernel
-	bgTrain, bgTrainBwd                              *compute.Kernel
+	bgTrain, bgTrainBwd, pack                        *compute.Kernel
 	torsoPoints, torsoUpdate, torsoQuery             *compute.Kernel
 }
 
@@ -53,7 +53,7 @@ func New(d *compute.Device, cfg Config) (*Renderer, error) {
 		"march_infer": &r.k.marchInfer, "composite_infer": &r.k.compInfer, "composite_bg": &r.k.bg,
 		"torsoocc_points": &r.k.torsoPoints, "torsoocc_update": &r.k.torsoUpdate,
 		"torsoocc_query": &r.k.torsoQuery, "composite_bg_train_fwd": &r.k.bgTrain,
-		"composite_bg_train_bwd": &r.k.bgTrainBwd,
+		"composite_bg_train_bwd": &r.k.bgTrainBwd, "pack_bgra": &r.k.pack,
 	}
 	for name, dst := range names {
 		k, err := d.Kernel(name)

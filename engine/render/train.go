@@ -130,3 +130,10 @@ func (r *Renderer) RecordBackground(rec *compute.Recorder, t *TrainBatch, bg, gt
 func (r *Renderer) RecordBackgroundBackward(rec *compute.Recorder, t *TrainBatch, bg, dPred *compute.Buffer) {
 	rec.Dispatch1D(r.k.bgTrainBwd, t.N, &bgTrainPush{uint32(t.N)}, t.Image, t.WS, t.Rays.Pix, bg, dPred, t.DImage, t.DWS)
 }
+
+type packPush struct{ N uint32 }
+
+// RecordPackBGRA appends pack_bgra: the frame's RGBA [N, 4] f32 as N display pixels (B8G8R8A8) in out.
+func (r *Renderer) RecordPackBGRA(rec *compute.Recorder, f *Frame, out *compute.Buffer) {
+	rec.Dispatch1D(r.k.pack, f.N, &packPush{uint32(f.N)}, f.RGBA, out)
+}
