@@ -331,6 +331,14 @@ func (r *run) close() error {
 // render draws frame k into r.out and waits for it.
 func (r *run) render(k int, win []float32) error {
 	t := time.Now()
+	if cr, ok := r.rend.(ContextRenderer); ok {
+		_, after := cr.Context()
+		for j := k + 1; j <= k+after; j++ {
+			if w, ok := r.src.window(j); ok {
+				cr.Feed(j, w)
+			}
+		}
+	}
 	if err := r.rend.Draw(r.rec, k, win, NeutralState(), r.out); err != nil {
 		return err
 	}

@@ -1,0 +1,174 @@
+package player
+
+import (
+	"fmt"
+
+	"ern/compute"
+	"ern/engine/model"
+	"ern/engine/render"
+)
+
+func init() { kinds[model.KindHead] = newHeadRenderer }
+
+// ContextRenderer is a Renderer whose frame k also reads the feature windows of neighbouring frames (ER-NeRF's
+// audio attention over frames k−before … k+after, spec §5.3): before drawing frame k the player feeds it every
+// window it has of frames k+1 … k+after (a window it does not have yet counts as silence).
+type ContextRenderer interface {
+	Renderer
+	Context() (before, after int)
+	Feed(j int, window []float32)
+}
+
+// headRenderer plays an ER-NeRF head model: frame k is the head rendered with the attention window of the audio
+// around k, the training pose and eye value of ping-pong frame k (spec §14) and individual code 0, composited
+// over the model's background, and packed for display — all recorded into the player's recorder.
+type headRenderer struct {
+	m       *model.HeadModel
+	r       *render.Renderer
+	head    *model.Head
+	fr      *render.Frame
+	cam     render.Camera
+	spec    FeatureSpec
+	before  int
+	after   int
+	frames  int               // attention frames
+	windows map[int][]float32 // fed windows by frame, [Window, Dim] each
+	staged  []float32         // [frames, Dim, Window]: the head's audio input of the frame being drawn
+}
+
+func newHeadRenderer(d *compute.Device, f *model.File) (Renderer, error) {
+	m, err := model.HeadFromFile(f)
+	if err != nil {
+		return nil, err
+	}
+	if m.Track == nil {
+		return nil, fmt.Errorf("the head model has no playback track (camera, poses, background): write it with erntrain")
+	}
+	h := m.Config.Head
+	kind, err := model.FeatureKind(h.Features)
+	if err != nil {
+		return nil, err
+	}
+	hr := &headRenderer{m: m, spec: FeatureSpec{Kind: kind, Window: h.Audio.Window, Dim: h.Audio.InDim},
+		windows: map[int][]float32{}}
+	a := h.AudioConfig()
+	hr.frames = max(a.Frames, 1)
+	switch h.Att {
+	case 2:
+		hr.before, hr.after = hr.frames/2, hr.frames-hr.frames/2-1
+	case 1:
+		hr.before = hr.frames
+	}
+	hr.staged = make([]float32, hr.frames*h.Audio.InDim*h.Audio.Window)
+	c := m.Track.Camera
+	hr.cam = render.Camera{FX: c.FX, FY: c.FY, CX: c.CX, CY: c.CY, W: c.W, H: c.H}
+	fail := func(err error) (Renderer, error) {
+		hr.Release()
+		return nil, err
+	}
+	if hr.r, err = render.New(d, m.Config.Render); err != nil {
+		return fail(err)
+	}
+	if m.Bitfield != nil {
+		if err := compute.Upload(hr.r.Bits, m.Bitfield); err != nil {
+			return fail(err)
+		}
+	} else {
+		rec := d.Record()
+		hr.r.RecordFillOccupied(rec)
+		err := rec.Submit()
+		rec.Release()
+		if err != nil {
+			return fail(err)
+		}
+	}
+	if hr.head, err = model.NewHead(d, h, m.Params); err != nil {
+		return fail(err)
+	}
+	if hr.fr, err = hr.r.NewFrame(c.W*c.H, model.HeadExtraSpec); err != nil {
+		return fail(err)
+	}
+	bg := make([]float32, len(m.Track.Background))
+	for i, v := range m.Track.Background {
+		bg[i] = float32(v) / 255
+	}
+	if err := hr.fr.SetBackground(bg); err != nil {
+		return fail(err)
+	}
+	return hr, nil
+}
+
+func (hr *headRenderer) Size() (w, h int)             { return hr.cam.W, hr.cam.H }
+func (hr *headRenderer) Features() FeatureSpec        { return hr.spec }
+func (hr *headRenderer) Context() (before, after int) { return hr.before, hr.after }
+
+// Feed keeps frame j's window for the attention windows of the frames around it.
+func (hr *headRenderer) Feed(j int, window []float32) {
+	if _, ok := hr.windows[j]; !ok {
+		hr.windows[j] = append([]float32(nil), window...)
+	}
+}
+
+// mirror is ER-NeRF's ping-pong index over n frames (spec §14).
+func mirror(k, n int) int {
+	if turn, r := k/n, k%n; turn%2 == 1 {
+		return n - 1 - r
+	}
+	return k % n
+}
+
+func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st FrameState, out *compute.Buffer) error {
+	hr.head.Trim() // the previous frame's submission has completed
+	hr.Feed(k, window)
+	for j := range hr.windows { // keep only what later frames can still read
+		if j < k-hr.before {
+			delete(hr.windows, j)
+		}
+	}
+	T, C := hr.spec.Window, hr.spec.Dim
+	clear(hr.staged)
+	for i := range hr.frames {
+		w, ok := hr.windows[k-hr.before+i]
+		if !ok {
+			continue // outside the stream: zero, as ER-NeRF pads
+		}
+		dst := hr.staged[i*C*T : (i+1)*C*T]
+		for t := range T {
+			for c := range C {
+				dst[c*T+t] = w[t*C+c]
+			}
+		}
+	}
+	if err := hr.head.SetWindows(hr.staged); err != nil {
+		return err
+	}
+	tr := hr.m.Track
+	i := mirror(k, len(tr.Eyes))
+	for row := range 3 {
+		for col := range 4 {
+			hr.cam.Pose[row][col] = float64(tr.Poses[12*i+4*row+col])
+		}
+	}
+	hr.head.Eye, hr.head.CodeRow = tr.Eyes[i], 0
+	hr.head.RecordAudio(r)
+	if err := hr.r.RecordRays(r, hr.fr.Rays, hr.cam, render.FullImage(hr.cam)); err != nil {
+		return err
+	}
+	if err := hr.r.RecordRender(r, hr.fr, hr.head.Field(), render.Background{}, false, 0); err != nil {
+		return err
+	}
+	hr.r.RecordPackBGRA(r, hr.fr, out)
+	return nil
+}
+
+func (hr *headRenderer) Release() {
+	if hr.fr != nil {
+		hr.fr.Release()
+	}
+	if hr.head != nil {
+		hr.head.Release()
+	}
+	if hr.r != nil {
+		hr.r.Release()
+	}
+}
