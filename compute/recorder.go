@@ -91,6 +91,7 @@ func (r *Recorder) order() {
 		barrier(r.cb, vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit|vk.PipelineStageDrawIndirectBit)
 	}
 	r.commands++
+	commands.Add(1)
 }
 
 // Barrier is implied between commands; it exists so code can state an ordering it relies on.
@@ -277,6 +278,13 @@ var ErrTimeout = errors.New("compute: device did not finish within 10 minutes")
 
 // submissions counts every Submit that reached the queue, in this process.
 var submissions atomic.Int64
+
+// commands counts every recorded command (dispatch, copy, fill), each preceded by one barrier but the first of
+// its recording, in this process.
+var commands atomic.Int64
+
+// Commands is the number of commands recorded so far in this process (benchmarks report dispatches per step).
+func Commands() int64 { return commands.Load() }
 
 // Submissions is the number of recordings submitted to any device so far in this process (tests use it to prove
 // that a recording function submits nothing itself).

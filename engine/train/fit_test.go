@@ -29,7 +29,9 @@ func speech(seconds float64, seed uint64) []float32 {
 }
 
 // portrait writes a small synthetic portrait and loads its splits.
-func portrait(t *testing.T, size, frames int) (train, val *data.Dataset) {
+func portrait(t *testing.T, size, frames int) (train, val *data.Dataset) { return portraitB(t, size, frames) }
+
+func portraitB(t testing.TB, size, frames int) (train, val *data.Dataset) {
 	dir := t.TempDir()
 	if _, err := synth.Generate(dir, speech(float64(frames)/25+0.2, 3), synth.Options{Size: size, Frames: frames, Seed: 2}); err != nil {
 		t.Fatal(err)
