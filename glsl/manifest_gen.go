@@ -749,6 +749,27 @@ var manifest = []Kernel{
 		SourceHash: "9b9d7117ba01ab20a862449e58f90e4a139e3a563b4e764d8bf2fb2466cf8e6c",
 	},
 	{
+		Name: "jitter_fwd",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Pos", ReadOnly: true},
+			{Binding: 1, Name: "Count", ReadOnly: true},
+			{Binding: 2, Name: "Extra", ReadOnly: true},
+			{Binding: 3, Name: "JPos", ReadOnly: false},
+			{Binding: 4, Name: "Raw", ReadOnly: false},
+			{Binding: 5, Name: "Jit", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "pass", Type: "uint", Offset: 4, Size: 4},
+			{Name: "seed", Type: "uint", Offset: 8, Size: 4},
+			{Name: "amp", Type: "float", Offset: 12, Size: 4},
+		},
+		PushSize:   16,
+		LocalSize:  [3]uint32{256, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "94cef07f2ebfa9bc6753e7725286ce57e25c2595997228bfb98f4a9287d9b170",
+	},
+	{
 		Name: "loss_fwd",
 		Bindings: []Binding{
 			{Binding: 0, Name: "Pred", ReadOnly: true},
