@@ -108,7 +108,7 @@ bench: deps build
 DEMO_TEXT := Hello. I am a synthetic person made by ern. My lips follow the sound of my voice. I can say many \
 	things: numbers like one, two, three, and long words like extraordinary.
 DEMO_NOVEL := This is a sentence I never heard while I was trained, and I still speak it.
-DEMO_ITERS ?= 600
+DEMO_ITERS ?= 1500
 
 # The demo is the product's main job on an embedded default: a synthetic talking portrait (an ER-NeRF dataset with
 # exact ground truth, demo/portrait.mp4), the tiny head trained on it on the default device (lavapipe on a CPU-only
