@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"ern/compute"
@@ -66,7 +67,7 @@ func FromFile(f *model.File) (*Weights, error) {
 		if !ok {
 			return nil, fmt.Errorf("lpips: the weights file has no tensor %s", name)
 		}
-		if !sameShape(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("lpips: tensor %s has shape %v, want %v (AlexNet LPIPS v0.1)", name, t.Shape, shape)
 		}
 		return t.Float32()
@@ -93,18 +94,6 @@ func collect(get func(name string, shape []int) ([]float32, error)) (*Weights, e
 		return nil, err
 	}
 	return w, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Load reads an ern LPIPS weights file.
@@ -149,7 +138,7 @@ func ConvertPyTorch(alexnetPath, linPath string) (*Weights, error) {
 		if !ok {
 			return nil, fmt.Errorf("lpips: %s has no tensor %s: is it %s?", path, name, want)
 		}
-		if !sameShape(t.Shape, shape) {
+		if !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("lpips: %s: tensor %s has shape %v, want %v (AlexNet LPIPS v0.1)", path, name, t.Shape, shape)
 		}
 		if t.F32 == nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestConvertRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tt, ok := f.Tensor("lin4.model.1.weight"); !ok || !sameShape(tt.Shape, []int{1, 256, 1, 1}) {
+	if tt, ok := f.Tensor("lin4.model.1.weight"); !ok || !slices.Equal(tt.Shape, []int{1, 256, 1, 1}) {
 		t.Errorf("ern file keeps lpips' names and shapes: lin4 %v", tt)
 	}
 	sum, _ := FileSHA256(alex)

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -145,7 +146,7 @@ func ConvertERNeRF(ck *pth.Checkpoint) (*Conversion, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !sameShape(t.Shape, spec.Shape) {
+		if !slices.Equal(t.Shape, spec.Shape) {
 			return nil, fmt.Errorf("model: %s: %s has shape %v, the inferred configuration needs %v", ck.Path, spec.Name, t.Shape, spec.Shape)
 		}
 		copy(m.Params[spec.Off:], t.F32)

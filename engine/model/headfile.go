@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"ern/engine/render"
@@ -156,7 +157,7 @@ func HeadFromFile(f *File) (*HeadModel, error) {
 		if !ok {
 			return nil, fmt.Errorf("tensor %s is missing", spec.Name)
 		}
-		if !sameShape(t.Shape, spec.Shape) || t.DType != F32 {
+		if !slices.Equal(t.Shape, spec.Shape) || t.DType != F32 {
 			return nil, fmt.Errorf("tensor %s is %s %v, the config needs F32 %v", spec.Name, t.DType, t.Shape, spec.Shape)
 		}
 		v, err := t.Float32()
@@ -223,16 +224,4 @@ func HeadFromFile(f *File) (*HeadModel, error) {
 		}
 	}
 	return m, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -38,6 +38,22 @@ func f32Bytes(v []float32) []byte {
 	return b
 }
 
+// stateTensor is one float device buffer a checkpoint holds: its name in the file and its length in floats.
+type stateTensor struct {
+	name string
+	buf  *compute.Buffer
+	n    int
+}
+
+// stateTensors lists the trainer's float device state: parameters, both AdamW moments, the EMA shadow, the
+// occupancy grid and its statistics.
+func (t *HeadTrainer) stateTensors() []stateTensor {
+	m, v := t.step.Opt.Moments()
+	n := t.Head.Layout.Size
+	return []stateTensor{{"params", t.Head.Params, n}, {"adam_m", m, n}, {"adam_v", v, n},
+		{"ema", t.step.EMA.Shadow(), n}, {"density_grid", t.R.Grid, render.GridCells}, {"density_stats", t.R.Stats, 4}}
+}
+
 // checkpointFile gathers the head trainer's device state (parameters, both AdamW moments, the EMA shadow, the
 // occupancy grid and bitfield) and st into one model file.
 func (t *HeadTrainer) checkpointFile(st State) (*model.File, error) {
@@ -50,14 +66,7 @@ func (t *HeadTrainer) checkpointFile(st State) (*model.File, error) {
 		return nil, err
 	}
 	f := &model.File{Kind: KindCheckpoint, Config: cfg, Meta: map[string]string{"state": string(js)}}
-	m, v := t.step.Opt.Moments()
-	n := t.Head.Layout.Size
-	for _, x := range []struct {
-		name string
-		buf  *compute.Buffer
-		n    int
-	}{{"params", t.Head.Params, n}, {"adam_m", m, n}, {"adam_v", v, n}, {"ema", t.step.EMA.Shadow(), n},
-		{"density_grid", t.R.Grid, render.GridCells}, {"density_stats", t.R.Stats, 4}} {
+	for _, x := range t.stateTensors() {
 		d, err := compute.Download[float32](x.buf)
 		if err != nil {
 			return nil, fmt.Errorf("train: checkpoint %s: %w", x.name, err)
@@ -90,14 +99,7 @@ func (t *HeadTrainer) restore(f *model.File) (State, error) {
 	if err := json.Unmarshal([]byte(f.Meta["state"]), &st); err != nil {
 		return st, fmt.Errorf("checkpoint state: %w", err)
 	}
-	m, v := t.step.Opt.Moments()
-	n := t.Head.Layout.Size
-	for _, x := range []struct {
-		name string
-		buf  *compute.Buffer
-		n    int
-	}{{"params", t.Head.Params, n}, {"adam_m", m, n}, {"adam_v", v, n}, {"ema", t.step.EMA.Shadow(), n},
-		{"density_grid", t.R.Grid, render.GridCells}, {"density_stats", t.R.Stats, 4}} {
+	for _, x := range t.stateTensors() {
 		tn, ok := f.Tensor(x.name)
 		if !ok || tn.DType != model.F32 || tn.Elems() != x.n {
 			return st, fmt.Errorf("checkpoint tensor %s missing or not F32 [%d]: made with another configuration?", x.name, x.n)
