@@ -51,6 +51,7 @@ type TrainConfig struct {
 type Config struct {
 	Preset string        `json:"preset,omitempty"`
 	Head   HeadConfig    `json:"head"`
+	Torso  TorsoConfig   `json:"torso"`
 	Render render.Config `json:"render"`
 	Train  TrainConfig   `json:"train"`
 }
@@ -62,6 +63,7 @@ func DefaultConfig() Config {
 		Head: HeadConfig{Plane: encoding.HeadPlaneConfig(), Audio: nn.AudioEncoderConfig{InDim: 29, Window: 16, Frames: 8},
 			Features: "deepspeech", Att: 2, GeoDim: 64, SigmaHidden: 64, SigmaLayers: 3, ColorHidden: 64, UncHidden: 32,
 			AudAttHidden: 64, EyeAttHidden: 16, IndDim: 4, IndNum: 10000},
+		Torso:  DefaultTorsoConfig(),
 		Render: render.DefaultConfig(),
 		Train:  TrainConfig{LR: 1e-2, LRNet: 1e-3, NumRays: 4096 * 16, Iters: 100000, UpdateInterval: 16},
 	}
@@ -241,6 +243,9 @@ func (c Config) Validate() error {
 		if err := m.Validate(); err != nil {
 			return fmt.Errorf("model: head: %w", err)
 		}
+	}
+	if err := c.Torso.Validate(); err != nil {
+		return err
 	}
 	if err := c.Render.Validate(); err != nil {
 		return fmt.Errorf("model: render: %w", err)
