@@ -28,6 +28,8 @@ type State struct {
 	Loss        string             `json:"loss"`
 	BestPSNR    float64            `json:"best_psnr"`
 	LastValPSNR float64            `json:"last_val_psnr"`
+	LipsStart   int                `json:"lips_start,omitempty"` // global step at which the lips stage began
+	HeadLoss    string             `json:"head_loss,omitempty"`  // the head stage's criterion (lips stage)
 }
 
 func f32Bytes(v []float32) []byte {
@@ -79,6 +81,14 @@ func (t *HeadTrainer) checkpointFile(st State) (*model.File, error) {
 	}
 	f.Tensors = append(f.Tensors, model.Tensor{Name: "density_bitfield", DType: model.U32, Shape: []int{len(bits)},
 		Data: f32Bytes(u32AsF32(bits))})
+	if em := t.step.ErrMap; em != nil {
+		tab, err := em.Download()
+		if err != nil {
+			return nil, err
+		}
+		c := em.Config()
+		f.Tensors = append(f.Tensors, model.F32Tensor("error_maps", []int{c.Frames, c.Grid, c.Grid}, tab))
+	}
 	return f, nil
 }
 
@@ -119,6 +129,20 @@ func (t *HeadTrainer) restore(f *model.File) (State, error) {
 	}
 	if err := compute.Upload(t.R.Bits, bits); err != nil {
 		return st, err
+	}
+	if em := t.step.ErrMap; em != nil {
+		// a checkpoint without tables (written without --error_map) leaves them at their initial 1
+		if tn, ok := f.Tensor("error_maps"); ok {
+			c := em.Config()
+			if tn.DType != model.F32 || tn.Elems() != c.Frames*c.Grid*c.Grid {
+				return st, fmt.Errorf("checkpoint tensor error_maps is %v %v, want F32 [%d, %d, %d]", tn.DType, tn.Shape,
+					c.Frames, c.Grid, c.Grid)
+			}
+			d, _ := tn.Float32()
+			if err := em.Upload(d); err != nil {
+				return st, err
+			}
+		}
 	}
 	if err := t.R.SetBudgets(st.Budgets); err != nil {
 		return st, err

@@ -61,6 +61,11 @@ func (t *HeadTrainer) Run(ctx context.Context, ckpt string) error {
 			st.LastValPSNR, p.ValPSNR, p.Validated = v.PSNR, v.PSNR, true
 			st.BestPSNR = math.Max(st.BestPSNR, v.PSNR)
 		}
+		if t.Opt.ErrorMapDir != "" && t.Opt.ErrorMapEvery > 0 && (last || st.Step%t.Opt.ErrorMapEvery == 0) {
+			if _, err := t.SaveErrorMap(t.Opt.ErrorMapDir); err != nil {
+				return err
+			}
+		}
 		if last || (t.Opt.CheckpointEvery > 0 && st.Step%t.Opt.CheckpointEvery == 0) {
 			if err := t.Save(ckpt); err != nil {
 				return fmt.Errorf("train: checkpoint at step %d: %w (the previous checkpoint is intact)", st.Step, err)
