@@ -100,6 +100,22 @@ func u32AsF32(v []uint32) []float32 {
 	return out
 }
 
+// CheckpointState reads a checkpoint's scalar state (its stage and step) without a device.
+func CheckpointState(path string) (State, error) {
+	var st State
+	f, err := model.Read(path)
+	if err != nil {
+		return st, err
+	}
+	if f.Kind != KindCheckpoint {
+		return st, fmt.Errorf("train: %s is a %q file, not a training checkpoint", path, f.Kind)
+	}
+	if err := json.Unmarshal([]byte(f.Meta["state"]), &st); err != nil {
+		return st, fmt.Errorf("train: %s: checkpoint state: %w", path, err)
+	}
+	return st, nil
+}
+
 // restore uploads a checkpoint's device state and returns its scalar state.
 func (t *HeadTrainer) restore(f *model.File) (State, error) {
 	var st State

@@ -3,9 +3,13 @@
 //	erntrain DATASET --workspace DIR [-O] [--iters N] [--preset ernerf|tuned|tiny] [--config file.json]
 //	         [--asr_model deepspeech|esperanto|hubert|wav2vec|builtin] [--loss l1|l2|huber|smooth] [--ckpt latest|scratch|FILE]
 //	         [--seed N] [--num_rays N] [--lr X] [--lr_net X] [--val_every N] [--ckpt_every N] [--log-json FILE]
+//	         [--error_map [--error_map_every K]] [--finetune_lips | --stages head,lips] [--lips_iters N]
+//	         [--lips_loss smooth] [--lips_lr_upstream] [--lpips-weights FILE]
 //
 // The workspace holds checkpoints/latest.ern (the whole training state; a run resumes from it), model.ern (the
-// EMA head for ernplay), log.txt and validation renders (GT | render | error) as PNG.
+// EMA head for ernplay), log.txt, validation renders (GT | render | error) as PNG and, with --error_map,
+// error_maps/*.png. Stage 1 (head) runs by default; --finetune_lips runs stage 2 (lips) from the workspace's
+// finished stage-1 checkpoint; --stages head,lips runs both in one command.
 package main
 
 import (
@@ -18,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -25,6 +30,7 @@ import (
 	"ern/compute"
 	"ern/engine/data"
 	"ern/engine/loss"
+	"ern/engine/lpips"
 	"ern/engine/model"
 	"ern/engine/train"
 	"ern/tools/internal/cli"
@@ -47,6 +53,11 @@ type options struct {
 	lr, lrNet, lossParam                                    float64
 	fp16, finetuneLips, torso, test, errorMap               bool
 	headCkpt                                                string
+	// error map, stages, lips stage
+	errorMapEvery, errorMapGrid, lipsIters int
+	stagesFlag, lipsLoss, lpipsWeights     string
+	lipsLRUpstream                         bool
+	stages                                 []string
 }
 
 func parse(args []string, log io.Writer) (*options, string, error) {
@@ -69,11 +80,18 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	fs.IntVar(&o.valFrames, "val_frames", 100, "validation frames (ER-NeRF: the first 100)")
 	fs.IntVar(&o.ckptEvery, "ckpt_every", 0, "steps between checkpoints (default: iters/20)")
 	fs.StringVar(&o.logJSON, "log-json", "", "write one JSON object per logged step to this file")
-	fs.BoolVar(&o.finetuneLips, "finetune_lips", false, "stage 2 (lips fine-tuning): not available yet")
+	fs.BoolVar(&o.finetuneLips, "finetune_lips", false, "stage 2 (lips fine-tuning) from the workspace's finished head checkpoint (= --stages lips)")
+	fs.StringVar(&o.stagesFlag, "stages", "", "stages to run in order: head, lips or head,lips (default: head; lips with --finetune_lips)")
+	fs.IntVar(&o.lipsIters, "lips_iters", 0, "steps of the lips stage (default: a quarter of the head stage's iters, ER-NeRF's 25000 after 100000)")
+	fs.StringVar(&o.lipsLoss, "lips_loss", "smooth", "criterion of the lips stage (the seed's recipe: smooth, Smooth-L1 β 1)")
+	fs.BoolVar(&o.lipsLRUpstream, "lips_lr_upstream", false, "lips-stage learning rate as ER-NeRF: 0.05^(k/total) (jumps to ≈0.091× at the start); default: reset to the initial rate (the seed paper)")
+	fs.StringVar(&o.lpipsWeights, "lpips-weights", "", "LPIPS weights for the lips stage (default: $ERN_LPIPS_WEIGHTS, then the cache; without them the stage is photometric only)")
+	fs.IntVar(&o.errorMapEvery, "error_map_every", 0, "steps between error-map PNGs in error_maps/ (default: the checkpoint interval)")
+	fs.IntVar(&o.errorMapGrid, "error_map_grid", 0, "error-table side (default 256)")
 	fs.BoolVar(&o.torso, "torso", false, "stage 3 (torso): not available yet")
 	fs.StringVar(&o.headCkpt, "head_ckpt", "", "head model for the torso stage")
 	fs.BoolVar(&o.test, "test", false, "render the validation split with the workspace's model and report PSNR")
-	fs.BoolVar(&o.errorMap, "error_map", false, "error-map guided ray sampling: not available yet")
+	fs.BoolVar(&o.errorMap, "error_map", false, "error-map guided ray sampling in the head stage (spec §12.2)")
 	fs.Usage = func() {
 		fmt.Fprintf(log, "usage: erntrain DATASET --workspace DIR [flags]\n\nTrains the ER-NeRF head of a dataset folder "+
 			"(flags may follow the dataset).\n\n")
@@ -85,13 +103,29 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	if fs.NArg() != 1 {
 		return nil, "", fmt.Errorf("need exactly one dataset folder, got %d arguments (erntrain -h)", fs.NArg())
 	}
-	switch {
-	case o.finetuneLips:
-		return nil, "", errors.New("--finetune_lips (stage 2) is not available in this version of erntrain yet")
-	case o.torso || o.headCkpt != "":
+	if o.torso || o.headCkpt != "" {
 		return nil, "", errors.New("--torso / --head_ckpt (stage 3) are not available in this version of erntrain yet")
-	case o.errorMap:
-		return nil, "", errors.New("--error_map is not wired into erntrain yet")
+	}
+	switch {
+	case o.stagesFlag != "" && o.finetuneLips && o.stagesFlag != "lips":
+		return nil, "", fmt.Errorf("--finetune_lips runs the lips stage alone; it contradicts --stages %s", o.stagesFlag)
+	case o.finetuneLips:
+		o.stages = []string{"lips"}
+	case o.stagesFlag == "":
+		o.stages = []string{"head"}
+	default:
+		o.stages = strings.Split(o.stagesFlag, ",")
+	}
+	switch strings.Join(o.stages, ",") {
+	case "head", "lips", "head,lips":
+	default:
+		if slices.Contains(o.stages, "torso") {
+			return nil, "", fmt.Errorf("--stages %s: the torso stage is not available in this version of erntrain yet", o.stagesFlag)
+		}
+		return nil, "", fmt.Errorf("--stages %q: head, lips or head,lips", o.stagesFlag)
+	}
+	if o.lipsIters < 0 || o.errorMapEvery < 0 || o.errorMapGrid < 0 {
+		return nil, "", errors.New("--lips_iters, --error_map_every and --error_map_grid must not be negative")
 	}
 	return o, fs.Arg(0), nil
 }
@@ -118,6 +152,10 @@ func run(args []string, out, log io.Writer) error {
 	lc, err := lossConfig(o.lossName)
 	if err != nil {
 		return err
+	}
+	llc, err := lossConfig(o.lipsLoss)
+	if err != nil {
+		return fmt.Errorf("--lips_loss: %w", err)
 	}
 	cfg, err := model.LoadConfig(o.preset, o.config)
 	if err != nil {
@@ -177,18 +215,78 @@ func run(args []string, out, log io.Writer) error {
 	defer dev.Close()
 	fmt.Fprintf(logw, "erntrain: %s — %d training, %d validation frames of %d×%d, %s features; device %s\n", dir,
 		len(trainDS.Frames), len(valDS.Frames), trainDS.Intrinsics.W, trainDS.Intrinsics.H, cfg.Head.Features, dev.Info())
-	return trainHead(dev, cfg, lc, o, trainDS, valDS, logw)
+	for _, stage := range o.stages {
+		var err error
+		if stage == "head" {
+			err = trainStage(dev, cfg, lc, o, false, trainDS, valDS, logw)
+		} else {
+			err = trainStage(dev, cfg, llc, o, true, trainDS, valDS, logw)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-func trainHead(dev *compute.Device, cfg model.Config, lc loss.Config, o *options, trainDS, valDS *data.Dataset, logw io.Writer) error {
+// trainStage runs the head stage, or the lips stage when lips is set, in the workspace.
+func trainStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *options, lips bool, trainDS, valDS *data.Dataset, logw io.Writer) error {
 	iters := cfg.Train.Iters
+	if lips {
+		iters = o.lipsIters
+		if iters == 0 {
+			iters = max(cfg.Train.Iters/4, 1)
+		}
+	}
+	ckpt := filepath.Join(o.workspace, "checkpoints", "latest.ern")
+	var have *train.State
+	if o.ckpt == "latest" {
+		if _, err := os.Stat(ckpt); err == nil {
+			st, err := train.CheckpointState(ckpt)
+			if err != nil {
+				return err
+			}
+			have = &st
+		}
+	}
+	if !lips && have != nil && have.Stage == "lips" {
+		fmt.Fprintf(logw, "head stage: %s is already in the lips stage (step %d); skipping the head stage\n", ckpt, have.Step)
+		return nil
+	}
+	if lips && o.ckpt != "latest" {
+		return errors.New("the lips stage continues the workspace's checkpoints/latest.ern: --ckpt must be latest")
+	}
+	if lips && have == nil {
+		return fmt.Errorf("the lips stage needs a finished head stage: no %s (run the head stage first, or --stages head,lips)", ckpt)
+	}
 	opt := train.Options{Iters: iters, Loss: lc, Seed: o.seed, ValFrames: o.valFrames, EMAEvery: 1000,
-		CheckpointEvery: o.ckptEvery, ValEvery: o.valEvery}
+		CheckpointEvery: o.ckptEvery, ValEvery: o.valEvery, Lips: lips, UpstreamLR: o.lipsLRUpstream}
+	if o.errorMap && !lips {
+		opt.ErrorMap, opt.ErrorMapGrid, opt.ErrorMapDir = true, o.errorMapGrid, filepath.Join(o.workspace, "error_maps")
+	}
+	if lips {
+		net, err := lpips.Open(dev, o.lpipsWeights)
+		switch {
+		case errors.Is(err, lpips.ErrUnavailable):
+			fmt.Fprintf(logw, "warning: LPIPS weights unavailable (%v): the lips stage trains photometric-only\n", err)
+		case err != nil:
+			return err
+		default:
+			defer net.Release()
+			opt.LPIPS = net
+		}
+	}
 	if opt.CheckpointEvery == 0 {
 		opt.CheckpointEvery = max(iters/20, 1)
 	}
 	if opt.ValEvery == 0 {
 		opt.ValEvery = max(iters/10, 1)
+	}
+	if opt.ErrorMap {
+		opt.ErrorMapEvery = o.errorMapEvery
+		if opt.ErrorMapEvery == 0 {
+			opt.ErrorMapEvery = opt.CheckpointEvery
+		}
 	}
 	opt.EMAEvery = min(1000, max(iters/100, 1))
 	t, err := train.NewHeadTrainer(dev, cfg, trainDS, valDS, nil, opt)
@@ -196,11 +294,21 @@ func trainHead(dev *compute.Device, cfg model.Config, lc loss.Config, o *options
 		return err
 	}
 	defer t.Release()
-	ckpt := filepath.Join(o.workspace, "checkpoints", "latest.ern")
-	switch o.ckpt {
-	case "scratch":
-	case "latest":
-		if _, err := os.Stat(ckpt); err == nil {
+	switch {
+	case lips && have.Stage == "lips":
+		if err := t.Resume(ckpt); err != nil {
+			return err
+		}
+		fmt.Fprintf(logw, "resumed the lips stage of %s at step %d of %d\n", ckpt, t.State.Step, t.State.Iters)
+	case lips:
+		if err := t.StartLips(ckpt); err != nil {
+			return err
+		}
+		fmt.Fprintf(logw, "lips stage: %d steps from the head stage's step %d (%s criterion, LPIPS %s)\n", iters,
+			t.State.Step, lc.Kind, map[bool]string{true: "on", false: "unavailable"}[opt.LPIPS != nil])
+	case o.ckpt == "scratch":
+	case o.ckpt == "latest":
+		if have != nil {
 			if err := t.Resume(ckpt); err != nil {
 				return err
 			}
@@ -254,7 +362,7 @@ func trainHead(dev *compute.Device, cfg model.Config, lc loss.Config, o *options
 	if err := writeRenders(filepath.Join(o.workspace, "validation"), v, trainDS.Intrinsics.W, trainDS.Intrinsics.H); err != nil {
 		return err
 	}
-	fmt.Fprintf(logw, "trained %d steps in %v; validation PSNR %.2f dB over %d frames; wrote %s\n", t.State.Step,
-		time.Since(start).Round(time.Second), v.PSNR, len(v.Frames), path)
+	fmt.Fprintf(logw, "%s stage: trained to step %d in %v; validation PSNR %.2f dB over %d frames; wrote %s\n",
+		t.State.Stage, t.State.Step, time.Since(start).Round(time.Second), v.PSNR, len(v.Frames), path)
 	return nil
 }
