@@ -120,7 +120,7 @@ func TestLipsStage(t *testing.T) {
 		if withLPIPS {
 			want = "alex"
 		}
-		if m.Meta["lpips"] != want || m.Meta["stage"] != "lips" || m.Meta["lips_loss"] != "smooth" {
+		if m.Meta["lpips"] != want || m.Meta["stage"] != "lips" || m.Meta["lips_loss"] != "smoothl1" {
 			t.Errorf("model metadata %v", m.Meta)
 		}
 	}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"ern/compute/optest"
+	"ern/engine/lpips"
+	"ern/engine/model"
+	"ern/engine/synth"
+	"ern/engine/train"
+)
+
+func TestParseStages(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string // joined stages, or the error's start
+	}{
+		{[]string{"ds"}, "head"},
+		{[]string{"ds", "--finetune_lips"}, "lips"},
+		{[]string{"ds", "--stages", "head,lips"}, "head,lips"},
+		{[]string{"ds", "--stages", "lips", "--finetune_lips"}, "lips"},
+		{[]string{"ds", "--stages", "head,lips,torso"}, "error: --stages head,lips,torso: the torso stage"},
+		{[]string{"ds", "--stages", "lips,head"}, "error: --stages \"lips,head\""},
+		{[]string{"ds", "--stages", "head", "--finetune_lips"}, "error: --finetune_lips runs the lips stage alone"},
+		{[]string{"ds", "--lips_iters", "-1"}, "error: --lips_iters"},
+	} {
+		o, _, err := parse(c.args, &bytes.Buffer{})
+		got := ""
+		if err != nil {
+			got = "error: " + err.Error()
+		} else {
+			got = strings.Join(o.stages, ",")
+		}
+		if !strings.HasPrefix(got, c.want) {
+			t.Errorf("%v: %q, want %q…", c.args, got, c.want)
+		}
+	}
+	if err := run([]string{"ds", "--lips_loss", "l3"}, &bytes.Buffer{}, &bytes.Buffer{}); err == nil ||
+		!strings.Contains(err.Error(), "--lips_loss") {
+		t.Errorf("--lips_loss l3: %v", err)
+	}
+}
+
+// speech is a syllable-rate noise burst signal (enough for the synthetic portrait's features).
+func speech(seconds float64) []float32 {
+	n := int(seconds * 16000)
+	out := make([]float32, n)
+	var x uint32 = 1
+	for i := range out {
+		x = x*1664525 + 1013904223
+		t := float64(i) / 16000
+		env := math.Max(0, math.Sin(2*math.Pi*3.1*t))
+		out[i] = float32(env * (0.3*(float64(x>>8)/(1<<24)-0.5) + 0.4*math.Sin(2*math.Pi*180*t)))
+	}
+	return out
+}
+
+// TestStagesHeadLips runs `erntrain --stages head,lips --error_map` on a 64² synthetic portrait with the tiny
+// preset for a few steps of each stage: the head stage writes error-map PNGs, the lips stage continues its
+// checkpoint, trains photometric-only without LPIPS weights (saying so once) and the model file records it.
+func TestStagesHeadLips(t *testing.T) {
+	optest.Device(t) // skip (or fail under ERN_REQUIRE_GPU) without a device
+	dir, ws := t.TempDir(), t.TempDir()
+	if _, err := synth.Generate(dir, speech(1.2), synth.Options{Size: 64, Frames: 24, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", t.TempDir()) // no cached LPIPS weights
+	t.Setenv(lpips.EnvWeights, "")
+	var out, log bytes.Buffer
+	err := run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "4", "--lips_iters", "2", "--num_rays",
+		"1024", "--val_frames", "1", "--stages", "head,lips", "--error_map", "--error_map_every", "2", "--error_map_grid", "16"},
+		&out, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), log.String())
+	}
+	t.Log(out.String())
+	if n := strings.Count(out.String(), "LPIPS weights unavailable"); n != 1 {
+		t.Errorf("%d LPIPS warnings, want 1", n)
+	}
+	pngs, _ := filepath.Glob(filepath.Join(ws, "error_maps", "*.png"))
+	if len(pngs) != 2 { // steps 2 and 4
+		t.Errorf("error maps %v, want 2", pngs)
+	}
+	st, err := train.CheckpointState(filepath.Join(ws, "checkpoints", "latest.ern"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Stage != "lips" || st.Step != 6 || st.LipsStart != 4 || st.Loss != "smoothl1" || st.HeadLoss != "l1" {
+		t.Errorf("final checkpoint state %+v", st)
+	}
+	m, err := model.LoadHead(filepath.Join(ws, "model.ern"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Meta["lpips"] != "unavailable" || m.Meta["stage"] != "lips" || m.Meta["trained_steps"] != "6" {
+		t.Errorf("model metadata %v", m.Meta)
+	}
+	// running it again finds both stages done
+	out.Reset()
+	if err := run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "4", "--lips_iters", "2", "--num_rays",
+		"1024", "--val_frames", "1", "--stages", "head,lips"}, &out, &log); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "skipping the head stage") {
+		t.Errorf("second run:\n%s", out.String())
+	}
+	if _, err := os.Stat(filepath.Join(ws, "log.txt")); err != nil {
+		t.Error(err)
+	}
+}
