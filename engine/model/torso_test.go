@@ -167,3 +167,84 @@ func TestTorsoGPUBadInput(t *testing.T) {
 		t.Errorf("code row out of range: %v", err)
 	}
 }
+
+// TestTorsoGPUZeroUpstream: a zero upstream gradient leaves every parameter gradient exactly zero (nothing reads
+// stale scratch), and the gradient buffer accumulates: two backward passes give twice one.
+func TestTorsoGPUZeroUpstream(t *testing.T) {
+	d := optest.Device(t)
+	const n = 300
+	c := newTorsoCase(t, smallTorso(), n, 9)
+	m := gpuTorso(t, d, c)
+	x := optest.Buffer(t, d, c.in.X)
+	b := TorsoBatch{X: x, Alpha: optest.Zeros(t, d, n), RGB: optest.Zeros(t, d, 3*n), N: n}
+	run := func(dA, dC []float32, times int) []float32 {
+		rec := d.Record()
+		defer rec.Release()
+		rec.Fill(m.Grads, 0)
+		if err := m.RecordForward(rec, b, true); err != nil {
+			t.Fatal(err)
+		}
+		for range times {
+			if err := m.RecordBackward(rec, b, optest.Buffer(t, d, dA), optest.Buffer(t, d, dC), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		optest.Submit(t, rec)
+		return optest.Download[float32](t, m.Grads)
+	}
+	for i, v := range run(make([]float32, n), make([]float32, 3*n), 1) {
+		if v != 0 {
+			t.Fatalf("zero upstream: gradient[%d] = %g", i, v)
+		}
+	}
+	rng := optest.NewRand(3)
+	dA, dC := rng.Normal32(n, 1), rng.Normal32(3*n, 1)
+	one, two := run(dA, dC, 1), run(dA, dC, 2)
+	want := make([]float64, len(one))
+	for i, v := range one {
+		want[i] = 2 * float64(v)
+	}
+	optest.Compare(t, "two backward passes", two, want, optest.Tol{Abs: 1e-6, Rel: 1e-5, RelL2: 1e-6, MinCosine: 0.999999})
+}
+
+// BenchmarkTorsoStep times the torso's training forward + backward over a batch of pixels with ER-NeRF's
+// configuration (one submission per step), reporting pixels/s.
+func BenchmarkTorsoStep(b *testing.B) {
+	d := optest.Device(b)
+	tc := DefaultTorsoConfig()
+	const n = 16384
+	c := newTorsoCase(b, tc, n, 1)
+	m, err := NewTorso(d, tc, optest.To32(c.ref.P))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Release()
+	var pose [16]float32
+	for i, v := range fixturePose {
+		pose[i] = float32(v)
+	}
+	if err := m.SetPose(pose); err != nil {
+		b.Fatal(err)
+	}
+	rng := optest.NewRand(2)
+	batch := TorsoBatch{X: optest.Buffer(b, d, c.in.X), Alpha: optest.Zeros(b, d, n), RGB: optest.Zeros(b, d, 3*n), N: n}
+	dA, dC := optest.Buffer(b, d, rng.Normal32(n, 1)), optest.Buffer(b, d, rng.Normal32(3*n, 1))
+	step := func() {
+		rec := d.Record()
+		defer rec.Release()
+		if err := m.RecordForward(rec, batch, true); err != nil {
+			b.Fatal(err)
+		}
+		if err := m.RecordBackward(rec, batch, dA, dC, nil); err != nil {
+			b.Fatal(err)
+		}
+		optest.Submit(b, rec)
+	}
+	step() // compile and allocate
+	b.ResetTimer()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pixels/s")
+	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/step")
+}
