@@ -6,8 +6,12 @@ import (
 	"ern/compute"
 	"ern/engine/encoding"
 	"ern/engine/nn"
+	"ern/engine/render"
 	"ern/engine/tensor"
 )
+
+// The torso is the renderer's 2D field for its occupancy grid.
+var _ render.Field2D = (*Torso)(nil)
 
 // Torso is ER-NeRF's 2D torso field on a device (spec §6): its parameters and their gradients in one flat buffer
 // each (TorsoLayout), and the kernels of every step. Per frame it projects the anchors through the inverse head pose

@@ -7,6 +7,7 @@ import (
 
 	"ern/compute"
 	"ern/compute/optest"
+	"ern/engine/render"
 )
 
 func TestTorsoPushLayouts(t *testing.T) {
@@ -247,4 +248,45 @@ func BenchmarkTorsoStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "pixels/s")
 	b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/step")
+}
+
+// TestTorsoOccupancyUpdate drives the renderer's 2D torso occupancy update (spec §6) with the torso field as its
+// render.Field2D: the device grid equals the render references fed with the torso reference's alpha.
+func TestTorsoOccupancyUpdate(t *testing.T) {
+	d := optest.Device(t)
+	tc := DefaultTorsoConfig()
+	tc.IndNum = 8
+	c := newTorsoCase(t, tc, 1, 4)
+	m := gpuTorso(t, d, c)
+	r, err := render.New(d, render.DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	g, err := r.NewTorsoGrid()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Release()
+	rec := d.Record()
+	defer rec.Release()
+	const seed = 5
+	if err := g.RecordUpdate(rec, m, seed); err != nil {
+		t.Fatal(err)
+	}
+	optest.Submit(t, rec)
+	const R = render.TorsoGridSize
+	pts := render.TorsoPointsRef(R, seed)
+	in := c.in
+	in.X = optest.To32(pts)
+	o, err := c.ref.Forward(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := make([]float32, R*R)
+	render.TorsoUpdateRef(grid, optest.To32(o.Alpha), R, 0.95)
+	// measured max |Δ| 1.5e-5, relative L2 2e-6 over 16384 cells (the torso's float32 noise on ER-NeRF's grid, see
+	// TestTorsoGPU)
+	optest.Compare(t, "torso occupancy grid", optest.Download[float32](t, g.Grid), optest.To64(grid),
+		optest.Tol{Abs: 5e-5, Rel: 1e-4, RelL2: 1e-5, MinCosine: 0.99999})
 }
