@@ -1,4 +1,10 @@
 // Package train owns ER-NeRF's training on the device: the per-frame inputs (camera, background, target, audio
 // attention window, eye, code row), the training step recorded as one submission in pipeline order
-// (HeadStep.Run), and the occupancy-grid schedule around it.
+// (HeadStep.Run: rays drawn uniformly or from the error map of engine/errmap, the stage-1 loss with the jitter
+// regulariser every 16 steps, the lips stage's box and patch steps with the LPIPS term), the occupancy-grid
+// schedule around it, the stages (HeadTrainer; StartLips continues a finished head stage) and checkpoints.
+//
+// Files: step.go (one step), trainer.go (the loop's schedule, stages, model metadata), run.go (checkpoints,
+// validation and error-map PNGs around the loop), checkpoint.go, jitter.go (glsl/jitter_fwd.comp: the
+// regulariser's points) with its reference jitter_ref.go, frames.go, window.go, validate.go.
 package train
