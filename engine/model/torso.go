@@ -27,7 +27,8 @@ var _ render.Field2D = (*Torso)(nil)
 // The input row [g, h] is one [N, 116] tensor: Freq and the grid write their columns, torso_gather_fwd the
 // broadcast ones, and both nets read it through strided views. Every method only records into the caller's
 // recorder (no submission, no readback). The pose and code row are read when a forward is recorded; RecordBackward
-// applies to the last training forward.
+// applies to the last training forward, with that forward's pose and code row (inference forwards recorded in
+// between, for any pose, do not disturb it).
 type Torso struct {
 	Cfg    TorsoConfig
 	Layout *Layout
@@ -38,17 +39,22 @@ type Torso struct {
 	CodeRow int
 	pinv    [16]float32
 	posed   bool
+	// the last training forward's pose and code row, which RecordBackward differentiates
+	trainPinv [16]float32
+	trainCode int
 
-	table, dTable           *compute.Buffer
-	grid                    *encoding.Grid
-	freqX, freqA            *encoding.Freq
-	deform, net             *nn.MLP
-	tens                    *tensor.Kernels
-	anchorFwd, anchorBwd    *compute.Kernel
-	gather                  *compute.Kernel
-	deformFwd, deformBwd    *compute.Kernel
-	outFwd, outBwd          *compute.Kernel
-	wrapped, encA           *compute.Buffer // [6], [EncAnchorDim]: the frame's projected anchors and their encoding
+	table, dTable        *compute.Buffer
+	grid                 *encoding.Grid
+	freqX, freqA         *encoding.Freq
+	deform, net          *nn.MLP
+	tens                 *tensor.Kernels
+	anchorFwd, anchorBwd *compute.Kernel
+	gather               *compute.Kernel
+	deformFwd, deformBwd *compute.Kernel
+	outFwd, outBwd       *compute.Kernel
+	// [6], [EncAnchorDim]: the frame's projected anchors and their encoding, of inference [0] and training [1]
+	// forwards
+	wrapped, encA           [2]*compute.Buffer
 	dWrapped, dEncA, colSum *compute.Buffer
 
 	chunk   int
@@ -120,7 +126,8 @@ func (m *Torso) build(params []float32) error {
 	for _, x := range []struct {
 		dst **compute.Buffer
 		n   int
-	}{{&m.wrapped, 2 * TorsoAnchors}, {&m.encA, t.EncAnchorDim()}, {&m.dWrapped, 2 * TorsoAnchors},
+	}{{&m.wrapped[0], 2 * TorsoAnchors}, {&m.encA[0], t.EncAnchorDim()}, {&m.wrapped[1], 2 * TorsoAnchors},
+		{&m.encA[1], t.EncAnchorDim()}, {&m.dWrapped, 2 * TorsoAnchors},
 		{&m.dEncA, t.EncAnchorDim()}, {&m.colSum, tensor.ColSumScratch(max(t.EncAnchorDim(), t.IndDim, 1))}} {
 		if *x.dst, err = compute.NewBufferFrom(d, make([]float32, max(x.n, 1))); err != nil {
 			return err
@@ -286,16 +293,19 @@ func (m *Torso) seg(b *compute.Buffer, name string) nn.Seg {
 	return nn.Seg{Buf: b, Off: m.Layout.Module(name).Off}
 }
 
-func (m *Torso) codeOff() int {
-	return m.Layout.Module("individual_codes_torso").Off + m.CodeRow*m.Cfg.IndDim
+func (m *Torso) codeOff(row int) int {
+	return m.Layout.Module("individual_codes_torso").Off + row*m.Cfg.IndDim
 }
 
-func (m *Torso) anchorPush() *torsoAnchorPush {
-	return &torsoAnchorPush{Pinv: m.pinv, AnchorOff: uint32(m.Layout.Module("anchor_points").Off), N: TorsoAnchors}
+func (m *Torso) anchorPush(pinv [16]float32) *torsoAnchorPush {
+	return &torsoAnchorPush{Pinv: pinv, AnchorOff: uint32(m.Layout.Module("anchor_points").Off), N: TorsoAnchors}
 }
 
 // check validates the state a forward reads.
 func (m *Torso) check(b TorsoBatch) error {
+	if b.N > 0 && (b.X == nil || b.Alpha == nil) {
+		return fmt.Errorf("model: torso batch of %d pixels without coordinates or alpha output", b.N)
+	}
 	if !m.posed {
 		return fmt.Errorf("model: torso: no head pose set (SetPose)")
 	}
@@ -316,12 +326,17 @@ func (m *Torso) RecordForward(r *compute.Recorder, b TorsoBatch, train bool) err
 	}
 	t := m.Cfg
 	W, G, EX, EA := t.InDim(), t.GridDim(), t.EncXDim(), t.EncAnchorDim()
-	r.Dispatch1D(m.anchorFwd, TorsoAnchors, m.anchorPush(), m.Params, m.wrapped)
-	m.freqA.Forward(r, m.wrapped, m.encA, 1)
+	mode := 0
+	if train {
+		mode, m.trainPinv, m.trainCode = 1, m.pinv, m.CodeRow
+	}
+	wrapped, encA := m.wrapped[mode], m.encA[mode]
+	r.Dispatch1D(m.anchorFwd, TorsoAnchors, m.anchorPush(m.pinv), m.Params, wrapped)
+	m.freqA.Forward(r, wrapped, encA, 1)
 	return m.forChunks(b.N, train, func(c0, cn int, c *torsoChunk) error {
 		r.Dispatch1D(m.gather, cn, &torsoGatherPush{N: uint32(cn), Shrink: float32(t.Shrink), HStride: uint32(W),
-			ACol: uint32(G + EX), A: uint32(EA), CCol: uint32(G + EX + EA), I: uint32(t.IndDim), CodeOff: uint32(m.codeOff())},
-			view(b.X, 2, c0, cn), m.encA, m.Params, c.xs, c.h)
+			ACol: uint32(G + EX), A: uint32(EA), CCol: uint32(G + EX + EA), I: uint32(t.IndDim), CodeOff: uint32(m.codeOff(m.CodeRow))},
+			view(b.X, 2, c0, cn), encA, m.Params, c.xs, c.h)
 		m.freqX.ForwardCols(r, c.xs, c.h, encoding.Columns{Stride: W, Offset: G}, cn)
 		hIn := nn.Mat{Buf: c.h, Off: G, Stride: W}
 		delta := nn.Mat{Buf: c.delta, Stride: 2}
@@ -353,7 +368,7 @@ func (m *Torso) RecordForward(r *compute.Recorder, b TorsoBatch, train bool) err
 }
 
 // RecordBackward appends the backward of the last training forward over b: from the upstream gradients dAlpha
-// [N], dRGB [N, 3] and dDX [N, 2] (Δ's own gradient; nil for none) it adds dL/dparams of torso_net, the grid
+// [N] and dRGB [N, 3] (both required) and dDX [N, 2] (Δ's own gradient; nil for none) it adds dL/dparams of torso_net, the grid
 // table, torso_deform_net (through the grid's input gradient and the clamp only), the code row used and the
 // anchors (through the anchor encoder into both nets) into Grads.
 func (m *Torso) RecordBackward(r *compute.Recorder, b TorsoBatch, dAlpha, dRGB, dDX *compute.Buffer) error {
@@ -381,15 +396,15 @@ func (m *Torso) RecordBackward(r *compute.Recorder, b TorsoBatch, dAlpha, dRGB, 
 			return err
 		}
 		if I > 0 {
-			return m.tens.ColSum(r, c.dH, G+EX+EA, W, cn, I, m.colSum, m.Grads, m.codeOff())
+			return m.tens.ColSum(r, c.dH, G+EX+EA, W, cn, I, m.colSum, m.Grads, m.codeOff(m.trainCode))
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	m.freqA.Backward(r, m.wrapped, m.dEncA, m.dWrapped, 1)
-	r.Dispatch1D(m.anchorBwd, TorsoAnchors, m.anchorPush(), m.Params, m.dWrapped, m.Grads)
+	m.freqA.Backward(r, m.wrapped[1], m.dEncA, m.dWrapped, 1)
+	r.Dispatch1D(m.anchorBwd, TorsoAnchors, m.anchorPush(m.trainPinv), m.Params, m.dWrapped, m.Grads)
 	return nil
 }
 

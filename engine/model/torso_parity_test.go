@@ -163,7 +163,7 @@ func TestParityERNeRFTorso(t *testing.T) {
 		}
 		return out
 	}
-	encA := optest.To64(optest.Download[float32](t, m.encA))
+	encA := optest.To64(optest.Download[float32](t, m.encA[1]))
 	for _, c := range []struct {
 		name string
 		got  []float64
@@ -173,7 +173,7 @@ func TestParityERNeRFTorso(t *testing.T) {
 		// measured on lavapipe: wrapped 9.3e-10, enc_anchor 6.0e-8, x_shrunk 0, enc_x 6.0e-8, Δ 1.8e-7, x' 1.8e-7,
 		// grid features 2.8e-4 (at ER-NeRF's x': 0, bit-exact), alpha 5.7e-6, colour 5.5e-6; GPUs with fused multiply-adds
 		// and fast sin may differ more (fixture README: up to ~2e-4 against ER-NeRF on a GPU)
-		{"wrapped_anchor", optest.To64(optest.Download[float32](t, m.wrapped)), "torso_wrapped_anchor.npy", 1e-7},
+		{"wrapped_anchor", optest.To64(optest.Download[float32](t, m.wrapped[1])), "torso_wrapped_anchor.npy", 1e-7},
 		{"enc_anchor", encA, "torso_enc_anchor.npy", 1e-6},
 		{"x_shrunk", optest.To64(optest.Download[float32](t, c.xs)[:2*n]), "torso_x_shrunk.npy", 0},
 		{"enc_x", cols(G, EX), "torso_enc_x.npy", 1e-6},

@@ -40,8 +40,9 @@ func gpuTorso(t *testing.T, d *compute.Device, c torsoCase) *Torso {
 
 // TestTorsoGPU runs the torso's training forward and backward on the device under random upstream gradients
 // (alpha, colour and Δ) and compares the outputs and every group's parameter gradient with the reference,
-// elementwise and in aggregate (relative L2, cosine); the inference forward must equal the training forward, and a
-// forced small chunk size must change nothing. ER-NeRF's full-size tiled grid, narrow code table.
+// elementwise and in aggregate (relative L2, cosine); the inference forward must equal the training forward, an
+// inference forward for another pose and code row recorded before the backward must not disturb it, and a forced
+// small chunk size must change nothing. ER-NeRF's full-size tiled grid, narrow code table.
 func TestTorsoGPU(t *testing.T) {
 	d := optest.Device(t)
 	full := DefaultTorsoConfig()
@@ -101,6 +102,21 @@ func testTorsoGPU(t *testing.T, d *compute.Device, tc TorsoConfig, fwd, bwd opte
 			t.Fatal(err)
 		}
 		if err := m.RecordAlpha(rec, x, occ.View, n); err != nil {
+			t.Fatal(err)
+		}
+		// an inference forward for another pose and code row, recorded between the training forward and its
+		// backward, must not change the gradients
+		moved := c.in.Pose
+		moved[3] += 0.1
+		var pose32 [16]float32
+		for i, v := range moved {
+			pose32[i] = float32(v)
+		}
+		if err := m.SetPose(pose32); err != nil {
+			t.Fatal(err)
+		}
+		m.CodeRow = 1
+		if err := m.RecordAlpha(rec, x, optest.Zeros(t, d, n), n); err != nil {
 			t.Fatal(err)
 		}
 		if err := m.RecordBackward(rec, b, optest.Buffer(t, d, dAlpha), optest.Buffer(t, d, dRGB), optest.Buffer(t, d, dDX)); err != nil {
