@@ -130,6 +130,12 @@ func (r *run) realtime() error {
 			wait(10 * time.Millisecond)
 			continue
 		}
+		if final && clock != nil && clock.Done() {
+			// The sound has ended before the last frames were due (a positive -av-offset shows every frame later):
+			// nothing is left to show them with.
+			r.st.Dropped += n - next
+			return nil
+		}
 		if due := dueFrame(c); due > next {
 			if final {
 				due = min(due, n)

@@ -80,28 +80,46 @@ func record(tb testing.TB) (rec *recording, stop func()) {
 	}
 }
 
-// playTime0 is the wall time at which recording sample 0 was played by the null sink. The null sink renders small
+// playTime is the wall time at which recording sample i was played by the null sink. The null sink renders small
 // blocks (as small as the 5 ms latency the recorder asks for) when the previous block has played out, and the
-// monitor delivers a block as it is rendered, so a read's first sample plays about when the read returns: sample
-// i plays at t0 + i/rate, t0 the median over reads of arrival − start/rate (late by the transport delay, under
-// a millisecond; early by as much as a block when a read starts inside one). spread is the interquartile range.
-func (r *recording) playTime0() (t0 time.Time, spread time.Duration) {
-	var t0s []float64
+// monitor delivers a block as it is rendered, so a read's first sample plays about when the read returns: each read
+// gives an estimate of t0 = arrival − start/rate (late by the transport delay, under a millisecond; early by as much
+// as a block when a read starts inside one), and sample i plays at t0 + i/rate with t0 the median of the reads within
+// a second of it (the sink's clock drifts from the wall clock by a few ms a minute). spread is the largest
+// interquartile range of those medians' reads.
+func (r *recording) playTime() (at func(i int) time.Time, spread time.Duration) {
+	buckets := map[int][]float64{}
 	for _, rd := range r.reads {
-		t0s = append(t0s, float64(rd.at.UnixNano())-float64(rd.start)*1e9/sinkRate)
+		b := rd.start / sinkRate
+		buckets[b] = append(buckets[b], float64(rd.at.UnixNano())-float64(rd.start)*1e9/sinkRate)
 	}
-	if len(t0s) < 4 {
-		return time.Time{}, time.Hour
+	med := map[int]float64{}
+	for b, v := range buckets {
+		slices.Sort(v)
+		q := func(f float64) float64 { return v[int(f*float64(len(v)-1))] }
+		med[b] = q(0.5)
+		if len(v) >= 8 {
+			spread = max(spread, time.Duration(q(0.75)-q(0.25)))
+		}
 	}
-	slices.Sort(t0s)
-	q := func(f float64) float64 { return t0s[int(f*float64(len(t0s)-1))] }
-	return time.Unix(0, int64(q(0.5))), time.Duration(q(0.75) - q(0.25))
+	return func(i int) time.Time {
+		b := i / sinkRate
+		for d := 0; d < 1000; d++ { // the nearest second with reads
+			if m, ok := med[b-d]; ok {
+				return time.Unix(0, int64(m+float64(i)*1e9/sinkRate))
+			}
+			if m, ok := med[b+d]; ok {
+				return time.Unix(0, int64(m+float64(i)*1e9/sinkRate))
+			}
+		}
+		return time.Time{}
+	}, spread
 }
 
 // alignLag finds where the input x lies in the recording, rec[i+lag] ≈ x[i] (lag < 0 when the recording began
-// after the input started): the highest normalised correlation of n samples of x from sample ws against rec, first on
-// 32-sample means over every possible lag, then sample-exact within ±64 samples of it.
-func alignLag(rec, x []float32, ws, n int) (lag int, corr float64) {
+// after the input started): the highest normalised correlation of n samples of x from sample ws against rec at
+// recording positions lo to hi, first on 32-sample means, then sample-exact within ±64 samples of the best.
+func alignLag(rec, x []float32, ws, n, lo, hi int) (lag int, corr float64) {
 	const d = 32
 	dec := func(v []float32) []float32 {
 		out := make([]float32, len(v)/d)
@@ -127,7 +145,7 @@ func alignLag(rec, x []float32, ws, n int) (lag int, corr float64) {
 	}
 	rd, xd := dec(rec), dec(x[ws:ws+n])
 	best, bestC := 0, -2.0
-	for at := 0; at+len(xd) <= len(rd); at++ {
+	for at := max(0, lo/d); at <= hi/d && at+len(xd) <= len(rd); at++ {
 		if c := ncc(rd, xd, at, len(xd)); c > bestC {
 			best, bestC = at, c
 		}
@@ -231,12 +249,18 @@ func syncAtSpeaker(t *testing.T, seconds int, live bool) {
 	}
 	var grabs []grab
 	var exitErr error
+	deadline := time.Now().Add(time.Duration(seconds+30) * time.Second)
 loop:
 	for {
 		select {
 		case exitErr = <-done:
 			break loop
 		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("ernplay did not finish %d s of speech in %d s:\n%s", seconds, seconds+30, out)
 		}
 		if k, at, err := screenshot(env.display); err == nil {
 			grabs = append(grabs, grab{k, at})
@@ -256,19 +280,46 @@ loop:
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	t0, spread := rec.playTime0()
-	// Two windows of speech (it starts at 3 s), early and late: a gap in the sound would give them different lags.
-	n := min(10*sinkRate, (len(x)-4*sinkRate)/2)
-	lag, corr := alignLag(rec.samples, x, 3*sinkRate, n)
-	lag2, corr2 := alignLag(rec.samples, x, len(x)-sinkRate-n, n)
-	t.Logf("recording of %d samples in %d reads, t0 spread %v; input at lag %d (correlation %.4f) and %d (%.4f)",
-		len(rec.samples), len(rec.reads), spread, lag, corr, lag2, corr2)
-	if corr < 0.95 || corr2 < 0.95 || spread > 5*time.Millisecond || lag2 != lag {
+	playAt, spread := rec.playTime()
+	// The lag of the input in the recording, in 4 s windows of speech (it starts at 3 s): a gap in the sound (a
+	// stalled live stream, an underrun) changes it from that window on.
+	type window struct{ ws, lag int }
+	var wins []window
+	n := 4 * sinkRate
+	lo, hi := 0, len(rec.samples)
+	for ws := 3 * sinkRate; ws+n <= len(x); ws += n {
+		lag, corr := alignLag(rec.samples, x, ws, n, lo, hi)
+		if corr < 0.95 {
+			t.Logf("window at %.0f s: correlation %.3f, not used", float64(ws)/sinkRate, corr)
+			continue
+		}
+		wins = append(wins, window{ws, lag})
+		lo, hi = ws+lag-2*sinkRate, ws+lag+2*n
+	}
+	gaps := 0
+	for i := 1; i < len(wins); i++ {
+		if wins[i].lag != wins[i-1].lag {
+			gaps++
+			t.Logf("the sound moved by %.1f ms between %.0f s and %.0f s of input", float64(wins[i].lag-wins[i-1].lag)*1000/sinkRate,
+				float64(wins[i-1].ws)/sinkRate, float64(wins[i].ws)/sinkRate)
+		}
+	}
+	t.Logf("recording of %d samples in %d reads, t0 spread %v; input aligned in %d windows, lag %d, %d gaps",
+		len(rec.samples), len(rec.reads), spread, len(wins), wins[0].lag, gaps)
+	if len(wins) < len(x)/n/2 || spread > 5*time.Millisecond || gaps > 0 && !live {
 		t.Fatalf("the recording does not align with the input (a gap in the sound?):\n%s", out)
 	}
-	// Input sample j is heard at t0 + (j + lag)/rate.
+	// Recording sample r plays at playAt(r) and holds input sample r − lag, the lag of the nearest window.
 	heard := func(at time.Time) float64 { // ms of input heard at wall time at
-		return float64(at.Sub(t0))/1e6 - float64(lag)*1000/sinkRate
+		r := int(float64(at.Sub(playAt(0))) * sinkRate / 1e9)
+		r += int(float64(at.Sub(playAt(r))) * sinkRate / 1e9) // refine with that second's t0
+		w := wins[0]
+		for _, v := range wins {
+			if abs(r-(v.ws+v.lag+n/2)) < abs(r-(w.ws+w.lag+n/2)) {
+				w = v
+			}
+		}
+		return float64(r-w.lag) * 1000 / sinkRate
 	}
 	var offs []float64
 	var sum, sumAbs float64
@@ -306,3 +357,5 @@ loop:
 		t.Logf("child:\n%s", out)
 	}
 }
+
+func abs(i int) int { return max(i, -i) }

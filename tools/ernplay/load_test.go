@@ -51,3 +51,35 @@ func TestPlayUnderLoad(t *testing.T) {
 		t.Errorf("%s of 500 frames presented under load (at most 2%% dropped)", m[1])
 	}
 }
+
+// TestAVOffset: a positive -av-offset (the picture 120 ms later) does not leave playback waiting at the end for
+// frames due after the sound has ended (it hung there); the last 120 ms of frames are dropped at most. That the
+// shift moves the picture against the heard sound is what TestSyncAtSpeaker's measurement sees (62 ms measured
+// for --av-offset 60, against 2 ms without).
+func TestAVOffset(t *testing.T) {
+	needServers(t)
+	wav := fixture.SharedData(t, "audio", "ljspeech_LJ050-0131.wav")
+	card := writeCard(t, t.TempDir())
+	start := time.Now()
+	cmd, out := childCmd(t, "-headless", "-t", "3s", "--av-offset", "120", card, wav)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Run() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ernplay: %v\n%s", err, out)
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("-av-offset 120: still playing after 20 s:\n%s", out)
+	}
+	m := fpsRe.FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("no summary:\n%s", out)
+	}
+	if presented, _ := strconv.Atoi(m[1]); presented < 70 {
+		t.Errorf("-av-offset 120: frames:\n%s", out)
+	}
+	t.Logf("%v:\n%s", time.Since(start).Round(time.Millisecond), out)
+}
