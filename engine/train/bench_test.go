@@ -26,7 +26,7 @@ func BenchmarkHeadStep(b *testing.B) {
 	}
 	defer tr.Release()
 	tr.Cfg.Train.UpdateInterval = 1 << 30 // after the first update: time steps only
-	for range 20 {                         // warm-up: occupancy, budget, shader compilation
+	for range 20 {                        // warm-up: occupancy, budget, shader compilation
 		if _, err := tr.Step(); err != nil {
 			b.Fatal(err)
 		}

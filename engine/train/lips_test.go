@@ -124,6 +124,24 @@ func TestLipsStage(t *testing.T) {
 			t.Errorf("model metadata %v", m.Meta)
 		}
 	}
+	// checkpoints of one stage do not resume the other
+	lk := filepath.Join(t.TempDir(), "lips.ern")
+	lt := lipsTrainer(t, train, val, 4, nil)
+	if err := lt.StartLips(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := lt.Save(lk); err != nil {
+		t.Fatal(err)
+	}
+	if err := lipsTrainer(t, train, val, 4, nil).Resume(ck); err == nil {
+		t.Error("a lips trainer resumed a head checkpoint")
+	}
+	if err := tinyTrainer(t, train, val, 4).Resume(lk); err == nil {
+		t.Error("a head trainer resumed a lips checkpoint")
+	}
+	if err := lipsTrainer(t, train, val, 4, nil).Resume(lk); err != nil {
+		t.Error(err)
+	}
 	// a lips stage cannot start from an unfinished head checkpoint
 	short := tinyTrainer(t, train, val, 8)
 	if _, err := short.Step(); err != nil {

@@ -39,7 +39,7 @@ func (t *HeadTrainer) Run(ctx context.Context, ckpt string) error {
 				return fmt.Errorf("train: %d non-finite losses in a row at step %d: stopped; the last good checkpoint is %s", bad, st.Step, ckpt)
 			}
 			if _, statErr := os.Stat(ckpt); statErr == nil {
-				if err := t.Resume(ckpt); err != nil {
+				if err := t.rollback(ckpt); err != nil {
 					return err
 				}
 				t.rng.Uint64() // a different draw than the one that failed

@@ -329,8 +329,25 @@ func (t *HeadTrainer) Resume(path string) error {
 	if err != nil {
 		return fmt.Errorf("train: %s: %w", path, err)
 	}
+	switch {
+	case t.Opt.Lips && st.Stage != "lips":
+		return fmt.Errorf("train: %s is a %s-stage checkpoint: start the lips stage from it (StartLips)", path, st.Stage)
+	case !t.Opt.Lips && st.Stage == "lips":
+		return fmt.Errorf("train: %s is a lips-stage checkpoint, not a head-stage one", path)
+	}
 	t.State = st
 	return nil
+}
+
+// rollback returns to the checkpoint at path after a non-finite step: a resume, or in the lips stage before its
+// first checkpoint, a fresh start of the stage from the head checkpoint.
+func (t *HeadTrainer) rollback(path string) error {
+	if t.Opt.Lips {
+		if st, err := CheckpointState(path); err == nil && st.Stage != "lips" {
+			return t.StartLips(path)
+		}
+	}
+	return t.Resume(path)
 }
 
 // Model returns the trained head as a model file's content: the EMA weights when ema is set (what ER-NeRF
