@@ -65,6 +65,7 @@ type Device struct {
 	msgr    *messenger
 	caps    caps
 	profile *profile
+	cmd     cmds // the per-command calls, made from C (vkcmd.h)
 
 	mu      sync.Mutex
 	kernels map[string]*Kernel
@@ -295,6 +296,9 @@ func (d *Device) createDevice(extra []string) error {
 		return fmt.Errorf("%w (device %q)", err, d.info.Name)
 	}
 	d.dev = dev
+	if d.cmd, err = loadCmds(d.inst, dev); err != nil {
+		return err
+	}
 	var q vk.Queue
 	vk.GetDeviceQueue(dev, d.family, 0, &q)
 	d.queue = q
@@ -378,6 +382,7 @@ func (d *Device) Close() error {
 	vk.DestroyPipelineCache(d.dev, d.cache, nil)
 	vk.DestroyCommandPool(d.dev, d.pool, nil)
 	vk.DestroyDevice(d.dev, nil)
+	d.cmd.free()
 	var msgs []Message
 	if d.msgr != nil {
 		msgs = d.msgr.drain()

@@ -84,56 +84,28 @@ func (k *Kernel) build(code []byte, values []uint32) error {
 	}
 	runtime.KeepAlive(words) // vulkan-go hands the C call a raw pointer into words
 	defer vk.DestroyShaderModule(d.dev, mod, nil)
-	binds := make([]vk.DescriptorSetLayoutBinding, k.nbind)
-	for i := range binds {
-		binds[i] = vk.DescriptorSetLayoutBinding{Binding: uint32(i), DescriptorType: vk.DescriptorTypeStorageBuffer,
-			DescriptorCount: 1, StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit)}
+	if k.nbind > maxBindings {
+		return fmt.Errorf("compute: %s binds %d buffers; at most %d", k.info.Name, k.nbind, maxBindings)
 	}
-	var dsl vk.DescriptorSetLayout
-	if r := vk.CreateDescriptorSetLayout(d.dev, &vk.DescriptorSetLayoutCreateInfo{
-		SType: vk.StructureTypeDescriptorSetLayoutCreateInfo, BindingCount: uint32(len(binds)), PBindings: binds,
-	}, nil, &dsl); r != vk.Success {
+	dsl, r := d.cmd.storageSetLayout(d.dev, k.nbind)
+	if r != vk.Success {
 		return fmt.Errorf("compute: %s: vkCreateDescriptorSetLayout: %w", k.info.Name, vkError(r))
 	}
 	k.dsl = dsl
-	plci := &vk.PipelineLayoutCreateInfo{
-		SType: vk.StructureTypePipelineLayoutCreateInfo, SetLayoutCount: 1, PSetLayouts: []vk.DescriptorSetLayout{dsl},
-	}
-	if k.pushLen > 0 {
-		plci.PushConstantRangeCount = 1
-		plci.PPushConstantRanges = []vk.PushConstantRange{{StageFlags: vk.ShaderStageFlags(vk.ShaderStageComputeBit), Size: uint32(k.pushLen)}}
-	}
-	var layout vk.PipelineLayout
-	r := vk.CreatePipelineLayout(d.dev, plci, nil, &layout)
-	runtime.KeepAlive(plci.PSetLayouts) // passed to C as a raw pointer into Go memory
+	layout, r := d.cmd.pipelineLayout(d.dev, dsl, k.pushLen)
 	if r != vk.Success {
 		return fmt.Errorf("compute: %s: vkCreatePipelineLayout: %w", k.info.Name, vkError(r))
 	}
 	k.layout = layout
-	stage := vk.PipelineShaderStageCreateInfo{
-		SType: vk.StructureTypePipelineShaderStageCreateInfo, Stage: vk.ShaderStageComputeBit, Module: mod, PName: "main\x00",
+	ids := make([]uint32, len(values))
+	for i, sc := range k.info.Spec {
+		ids[i] = uint32(sc.ID)
 	}
-	if len(values) > 0 {
-		entries := make([]vk.SpecializationMapEntry, len(values))
-		for i, s := range k.info.Spec {
-			entries[i] = vk.SpecializationMapEntry{ConstantID: uint32(s.ID), Offset: uint32(4 * i), Size: 4}
-		}
-		stage.PSpecializationInfo = []vk.SpecializationInfo{{
-			MapEntryCount: uint32(len(entries)), PMapEntries: entries, DataSize: uint(4 * len(values)), PData: unsafe.Pointer(&values[0]),
-		}}
-		defer runtime.KeepAlive(values)
-	}
-	pipes := make([]vk.Pipeline, 1)
-	r = vk.CreateComputePipelines(d.dev, d.cache, 1, []vk.ComputePipelineCreateInfo{{
-		SType: vk.StructureTypeComputePipelineCreateInfo, Stage: stage, Layout: layout,
-	}}, nil, pipes)
-	// vulkan-go passes PData to C as a raw pointer into Go memory; without this the collector may free the
-	// specialization data while the driver reads it (seen as a crash inside vkCreateComputePipelines).
-	runtime.KeepAlive(stage.PSpecializationInfo)
+	pipe, r := d.cmd.computePipeline(d.dev, d.cache, mod, layout, ids, values)
 	if r != vk.Success {
 		return fmt.Errorf("compute: %s: vkCreateComputePipelines: %w", k.info.Name, vkError(r))
 	}
-	k.pipe = pipes[0]
+	k.pipe = pipe
 	return nil
 }
 

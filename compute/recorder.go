@@ -3,7 +3,6 @@ package compute
 import (
 	"errors"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -88,7 +87,7 @@ func (r *Recorder) Err() error { return r.err }
 // reading of its arguments.
 func (r *Recorder) order() {
 	if r.commands > 0 {
-		barrier(r.cb, vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit|vk.PipelineStageDrawIndirectBit)
+		r.d.barrier(r.cb, vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit|vk.PipelineStageDrawIndirectBit)
 	}
 	r.commands++
 	commands.Add(1)
@@ -99,7 +98,7 @@ func (r *Recorder) Barrier() {}
 
 // barrier makes compute and transfer writes visible to the dst stages (host reads only when dst includes host,
 // indirect-argument reads only when it includes draw-indirect).
-func barrier(cb vk.CommandBuffer, dst vk.PipelineStageFlagBits) {
+func (d *Device) barrier(cb vk.CommandBuffer, dst vk.PipelineStageFlagBits) {
 	access := vk.AccessShaderReadBit | vk.AccessShaderWriteBit | vk.AccessTransferReadBit | vk.AccessTransferWriteBit
 	if dst&vk.PipelineStageHostBit != 0 {
 		access |= vk.AccessHostReadBit
@@ -107,11 +106,8 @@ func barrier(cb vk.CommandBuffer, dst vk.PipelineStageFlagBits) {
 	if dst&vk.PipelineStageDrawIndirectBit != 0 {
 		access |= vk.AccessIndirectCommandReadBit
 	}
-	vk.CmdPipelineBarrier(cb, vk.PipelineStageFlags(vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit),
-		vk.PipelineStageFlags(dst), 0,
-		1, []vk.MemoryBarrier{{SType: vk.StructureTypeMemoryBarrier,
-			SrcAccessMask: vk.AccessFlags(vk.AccessShaderWriteBit | vk.AccessTransferWriteBit), DstAccessMask: vk.AccessFlags(access)}},
-		0, nil, 0, nil)
+	d.cmd.memoryBarrier(cb, vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit, dst,
+		vk.AccessShaderWriteBit|vk.AccessTransferWriteBit, access)
 }
 
 // Dispatch1D launches n invocations along x (workgroups of the kernel's local size), splitting more than the
@@ -185,7 +181,7 @@ func (r *Recorder) bind(k *Kernel, push any, bufs []*Buffer) bool {
 	}
 	r.order()
 	vk.CmdBindPipeline(r.cb, vk.PipelineBindPointCompute, k.pipe)
-	vk.CmdBindDescriptorSets(r.cb, vk.PipelineBindPointCompute, k.layout, 0, 1, []vk.DescriptorSet{set}, 0, nil)
+	r.d.cmd.bindSet(r.cb, k.layout, set)
 	if k.pushLen > 0 {
 		vk.CmdPushConstants(r.cb, k.layout, vk.ShaderStageFlags(vk.ShaderStageComputeBit), 0, uint32(k.pushLen), unsafe.Pointer(&pc[0]))
 	}
@@ -194,11 +190,8 @@ func (r *Recorder) bind(k *Kernel, push any, bufs []*Buffer) bool {
 
 func (r *Recorder) descriptorSet(k *Kernel, bufs []*Buffer) (vk.DescriptorSet, error) {
 	if len(r.pools) == 0 || r.used == setsPerPool {
-		var pool vk.DescriptorPool
-		if res := vk.CreateDescriptorPool(r.d.dev, &vk.DescriptorPoolCreateInfo{
-			SType: vk.StructureTypeDescriptorPoolCreateInfo, MaxSets: setsPerPool, PoolSizeCount: 1,
-			PPoolSizes: []vk.DescriptorPoolSize{{Type: vk.DescriptorTypeStorageBuffer, DescriptorCount: setsPerPool * 16}},
-		}, nil, &pool); res != vk.Success {
+		pool, res := r.d.cmd.storagePool(r.d.dev, setsPerPool, setsPerPool*16)
+		if res != vk.Success {
 			return nil, fmt.Errorf("compute: vkCreateDescriptorPool: %w", vkError(res))
 		}
 		r.pools = append(r.pools, pool)
@@ -207,13 +200,7 @@ func (r *Recorder) descriptorSet(k *Kernel, bufs []*Buffer) (vk.DescriptorSet, e
 	if k.nbind > 16 {
 		return nil, fmt.Errorf("compute: %s binds %d buffers; at most 16", k.label, k.nbind)
 	}
-	var set vk.DescriptorSet
-	layouts := []vk.DescriptorSetLayout{k.dsl}
-	res := vk.AllocateDescriptorSets(r.d.dev, &vk.DescriptorSetAllocateInfo{
-		SType: vk.StructureTypeDescriptorSetAllocateInfo, DescriptorPool: r.pools[len(r.pools)-1],
-		DescriptorSetCount: 1, PSetLayouts: layouts,
-	}, &set)
-	runtime.KeepAlive(layouts) // vulkan-go passes PSetLayouts to C as a raw pointer into Go memory
+	set, res := r.d.cmd.allocateSet(r.d.dev, r.pools[len(r.pools)-1], k.dsl)
 	if res != vk.Success {
 		return nil, fmt.Errorf("compute: vkAllocateDescriptorSets: %w", vkError(res))
 	}
@@ -221,7 +208,6 @@ func (r *Recorder) descriptorSet(k *Kernel, bufs []*Buffer) (vk.DescriptorSet, e
 	if k.nbind == 0 {
 		return set, nil
 	}
-	writes := make([]vk.WriteDescriptorSet, len(bufs))
 	for i, b := range bufs {
 		if b == nil || b.buf == vk.NullBuffer {
 			return nil, fmt.Errorf("compute: %s: buffer %d is nil or released", k.label, i)
@@ -230,13 +216,8 @@ func (r *Recorder) descriptorSet(k *Kernel, bufs []*Buffer) (vk.DescriptorSet, e
 			return nil, fmt.Errorf("compute: %s: binding %d spans %d MiB, beyond the device's maxStorageBufferRange (%d MiB); bind Slices",
 				k.label, i, b.size>>20, r.d.info.MaxStorageRange>>20)
 		}
-		writes[i] = vk.WriteDescriptorSet{
-			SType: vk.StructureTypeWriteDescriptorSet, DstSet: set, DstBinding: uint32(i), DescriptorCount: 1,
-			DescriptorType: vk.DescriptorTypeStorageBuffer,
-			PBufferInfo:    []vk.DescriptorBufferInfo{{Buffer: b.buf, Offset: vk.DeviceSize(b.offset), Range: vk.DeviceSize(b.size)}},
-		}
 	}
-	vk.UpdateDescriptorSets(r.d.dev, uint32(len(writes)), writes, 0, nil)
+	r.d.cmd.writeStorageBuffers(r.d.dev, set, bufs)
 	return set, nil
 }
 
@@ -262,8 +243,7 @@ func (r *Recorder) CopyRange(dst *Buffer, dstOff int, src *Buffer, srcOff, size 
 		return
 	}
 	r.order()
-	vk.CmdCopyBuffer(r.cb, src.buf, dst.buf, 1, []vk.BufferCopy{{
-		SrcOffset: vk.DeviceSize(src.offset + srcOff), DstOffset: vk.DeviceSize(dst.offset + dstOff), Size: vk.DeviceSize(size)}})
+	r.d.cmd.copyBuffer(r.cb, src.buf, src.offset+srcOff, dst.buf, dst.offset+dstOff, size)
 }
 
 // CommandBuffer exposes the command buffer being recorded, for callers that add their own commands (the
@@ -301,15 +281,11 @@ func (r *Recorder) Submit() error {
 		r.reset()
 		return err
 	}
-	barrier(r.cb, vk.PipelineStageHostBit|vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit)
+	r.d.barrier(r.cb, vk.PipelineStageHostBit|vk.PipelineStageComputeShaderBit|vk.PipelineStageTransferBit)
 	if res := vk.EndCommandBuffer(r.cb); res != vk.Success {
 		return fmt.Errorf("compute: vkEndCommandBuffer: %w", vkError(res))
 	}
-	cbs := []vk.CommandBuffer{r.cb}
-	res := vk.QueueSubmit(r.d.queue, 1, []vk.SubmitInfo{{
-		SType: vk.StructureTypeSubmitInfo, CommandBufferCount: 1, PCommandBuffers: cbs,
-	}}, r.fence)
-	runtime.KeepAlive(cbs) // vulkan-go passes PCommandBuffers to C as a raw pointer into Go memory
+	res := r.d.cmd.submit(r.d.queue, r.cb, r.fence)
 	submissions.Add(1)
 	if res != vk.Success {
 		return fmt.Errorf("compute: vkQueueSubmit: %w", vkError(res))

@@ -151,3 +151,5 @@ void ernDestroyMessenger(VkInstance inst, VkDebugUtilsMessengerEXT m) {
 	PFN_vkDestroyDebugUtilsMessengerEXT f = (PFN_vkDestroyDebugUtilsMessengerEXT)gipa(inst, "vkDestroyDebugUtilsMessengerEXT");
 	if (f) f(inst, m, NULL);
 }
+
+PFN_vkVoidFunction ernGetInstanceProc(VkInstance inst, const char* name) { return gipa ? gipa(inst, name) : NULL; }
