@@ -166,3 +166,115 @@ VkResult ernCreateStoragePool(ErnDeviceFns* f, VkDevice dev, uint32_t maxSets, u
 	ci.pPoolSizes = &size;
 	return f->pool(dev, &ci, NULL, out);
 }
+
+struct ErnPresentFns {
+	PFN_vkCmdPipelineBarrier barrier;
+	PFN_vkCmdCopyBufferToImage copy;
+	PFN_vkCmdClearColorImage clear;
+	PFN_vkCmdBlitImage blit;
+	PFN_vkQueueSubmit submit;
+	PFN_vkQueuePresentKHR present;
+};
+
+ErnPresentFns* ernLoadPresentFns(VkInstance inst, VkDevice dev) {
+	PFN_vkGetDeviceProcAddr gdpa = (PFN_vkGetDeviceProcAddr)ernGetInstanceProc(inst, "vkGetDeviceProcAddr");
+	if (!gdpa) return NULL;
+	ErnPresentFns* f = calloc(1, sizeof(ErnPresentFns));
+	if (!f) return NULL;
+	f->barrier = (PFN_vkCmdPipelineBarrier)gdpa(dev, "vkCmdPipelineBarrier");
+	f->copy = (PFN_vkCmdCopyBufferToImage)gdpa(dev, "vkCmdCopyBufferToImage");
+	f->clear = (PFN_vkCmdClearColorImage)gdpa(dev, "vkCmdClearColorImage");
+	f->blit = (PFN_vkCmdBlitImage)gdpa(dev, "vkCmdBlitImage");
+	f->submit = (PFN_vkQueueSubmit)gdpa(dev, "vkQueueSubmit");
+	f->present = (PFN_vkQueuePresentKHR)gdpa(dev, "vkQueuePresentKHR");
+	if (!f->barrier || !f->copy || !f->clear || !f->blit || !f->submit || !f->present) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void ernFreePresentFns(ErnPresentFns* f) { free(f); }
+
+static const VkImageSubresourceRange ernColorRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1};
+
+void ernCmdImageBarrier(ErnPresentFns* f, VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to,
+	VkAccessFlags src, VkAccessFlags dst, VkPipelineStageFlags srcStage, VkPipelineStageFlags dstStage) {
+	VkImageMemoryBarrier b;
+	memset(&b, 0, sizeof b);
+	b.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER;
+	b.srcAccessMask = src;
+	b.dstAccessMask = dst;
+	b.oldLayout = from;
+	b.newLayout = to;
+	b.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+	b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
+	b.image = img;
+	b.subresourceRange = ernColorRange;
+	f->barrier(cb, srcStage, dstStage, 0, 0, NULL, 0, NULL, 1, &b);
+}
+
+void ernCmdCopyBufferToImage(ErnPresentFns* f, VkCommandBuffer cb, VkBuffer buf, VkDeviceSize off, uint32_t rowLength,
+	VkImage img, uint32_t w, uint32_t h) {
+	VkBufferImageCopy r;
+	memset(&r, 0, sizeof r);
+	r.bufferOffset = off;
+	r.bufferRowLength = rowLength;
+	r.imageSubresource.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT;
+	r.imageSubresource.layerCount = 1;
+	r.imageExtent.width = w;
+	r.imageExtent.height = h;
+	r.imageExtent.depth = 1;
+	f->copy(cb, buf, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &r);
+}
+
+void ernCmdClearColorImage(ErnPresentFns* f, VkCommandBuffer cb, VkImage img) {
+	VkClearColorValue black;
+	memset(&black, 0, sizeof black);
+	f->clear(cb, img, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, &black, 1, &ernColorRange);
+}
+
+void ernCmdBlitImage(ErnPresentFns* f, VkCommandBuffer cb, VkImage src, int32_t sw, int32_t sh, VkImage dst, int32_t x0,
+	int32_t y0, int32_t x1, int32_t y1, VkFilter filter) {
+	VkImageBlit b;
+	memset(&b, 0, sizeof b);
+	b.srcSubresource.aspectMask = VK_IMAGE_ASPECT_COLOR_BIT;
+	b.srcSubresource.layerCount = 1;
+	b.srcOffsets[1].x = sw;
+	b.srcOffsets[1].y = sh;
+	b.srcOffsets[1].z = 1;
+	b.dstSubresource = b.srcSubresource;
+	b.dstOffsets[0].x = x0;
+	b.dstOffsets[0].y = y0;
+	b.dstOffsets[1].x = x1;
+	b.dstOffsets[1].y = y1;
+	b.dstOffsets[1].z = 1;
+	f->blit(cb, src, VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, dst, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &b, filter);
+}
+
+VkResult ernQueueSubmitWaitSignal(ErnPresentFns* f, VkQueue q, VkCommandBuffer cb, VkSemaphore wait,
+	VkPipelineStageFlags waitStage, VkSemaphore signal, VkFence fence) {
+	VkSubmitInfo si;
+	memset(&si, 0, sizeof si);
+	si.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+	si.waitSemaphoreCount = 1;
+	si.pWaitSemaphores = &wait;
+	si.pWaitDstStageMask = &waitStage;
+	si.commandBufferCount = 1;
+	si.pCommandBuffers = &cb;
+	si.signalSemaphoreCount = 1;
+	si.pSignalSemaphores = &signal;
+	return f->submit(q, 1, &si, fence);
+}
+
+VkResult ernQueuePresent(ErnPresentFns* f, VkQueue q, VkSemaphore wait, VkSwapchainKHR swap, uint32_t index) {
+	VkPresentInfoKHR pi;
+	memset(&pi, 0, sizeof pi);
+	pi.sType = VK_STRUCTURE_TYPE_PRESENT_INFO_KHR;
+	pi.waitSemaphoreCount = 1;
+	pi.pWaitSemaphores = &wait;
+	pi.swapchainCount = 1;
+	pi.pSwapchains = &swap;
+	pi.pImageIndices = &index;
+	return f->present(q, &pi);
+}

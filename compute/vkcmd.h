@@ -29,4 +29,19 @@ VkResult ernCreatePipelineLayout(ErnDeviceFns* f, VkDevice dev, VkDescriptorSetL
 	VkPipelineLayout* out);
 VkResult ernCreateStoragePool(ErnDeviceFns* f, VkDevice dev, uint32_t maxSets, uint32_t descriptors,
 	VkDescriptorPool* out);
+// presentation (the player's window): image layout barriers, buffer → image copies, clears, blits, a submission
+// that waits on and signals semaphores, and the present.
+typedef struct ErnPresentFns ErnPresentFns;
+ErnPresentFns* ernLoadPresentFns(VkInstance inst, VkDevice dev);
+void ernFreePresentFns(ErnPresentFns* f);
+void ernCmdImageBarrier(ErnPresentFns* f, VkCommandBuffer cb, VkImage img, VkImageLayout from, VkImageLayout to,
+	VkAccessFlags src, VkAccessFlags dst, VkPipelineStageFlags srcStage, VkPipelineStageFlags dstStage);
+void ernCmdCopyBufferToImage(ErnPresentFns* f, VkCommandBuffer cb, VkBuffer buf, VkDeviceSize off, uint32_t rowLength,
+	VkImage img, uint32_t w, uint32_t h);
+void ernCmdClearColorImage(ErnPresentFns* f, VkCommandBuffer cb, VkImage img);
+void ernCmdBlitImage(ErnPresentFns* f, VkCommandBuffer cb, VkImage src, int32_t sw, int32_t sh, VkImage dst, int32_t x0,
+	int32_t y0, int32_t x1, int32_t y1, VkFilter filter);
+VkResult ernQueueSubmitWaitSignal(ErnPresentFns* f, VkQueue q, VkCommandBuffer cb, VkSemaphore wait,
+	VkPipelineStageFlags waitStage, VkSemaphore signal, VkFence fence);
+VkResult ernQueuePresent(ErnPresentFns* f, VkQueue q, VkSemaphore wait, VkSwapchainKHR swap, uint32_t index);
 #endif

@@ -40,6 +40,7 @@ type window struct {
 	frameMem vk.DeviceMemory
 	pool     vk.CommandPool
 	cb       vk.CommandBuffer
+	present  *compute.Presenter // the present path's calls, made from C
 	acquired vk.Semaphore
 	rendered []vk.Semaphore // one per swapchain image
 	fence    vk.Fence
@@ -233,6 +234,11 @@ func (w *window) createCommands() error {
 		return err
 	}
 	w.fence = f
+	pr, err := w.d.NewPresenter()
+	if err != nil {
+		return err
+	}
+	w.present = pr
 	return nil
 }
 

@@ -9,15 +9,6 @@ import (
 	"ern/compute"
 )
 
-var colorRange = vk.ImageSubresourceRange{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LevelCount: 1, LayerCount: 1}
-
-func imageBarrier(cb vk.CommandBuffer, img vk.Image, from, to vk.ImageLayout, src, dst vk.AccessFlagBits, srcStage, dstStage vk.PipelineStageFlagBits) {
-	vk.CmdPipelineBarrier(cb, vk.PipelineStageFlags(srcStage), vk.PipelineStageFlags(dstStage), 0, 0, nil, 0, nil,
-		1, []vk.ImageMemoryBarrier{{SType: vk.StructureTypeImageMemoryBarrier,
-			SrcAccessMask: vk.AccessFlags(src), DstAccessMask: vk.AccessFlags(dst), OldLayout: from, NewLayout: to,
-			SrcQueueFamilyIndex: vk.QueueFamilyIgnored, DstQueueFamilyIndex: vk.QueueFamilyIgnored, Image: img, SubresourceRange: colorRange}})
-}
-
 // put presents a frame: acquire a swapchain image, copy the buffer into the frame image, blit it letterboxed into
 // the swapchain image, present, and wait for the copy (the buffer is free again when put returns). A resized or
 // out-of-date swapchain is rebuilt; a minimised window skips the frame.
@@ -51,23 +42,20 @@ func (w *window) put(_ int, buf *compute.Buffer) error {
 	vk.BeginCommandBuffer(cb, &vk.CommandBufferBeginInfo{SType: vk.StructureTypeCommandBufferBeginInfo,
 		Flags: vk.CommandBufferUsageFlags(vk.CommandBufferUsageOneTimeSubmitBit)})
 	vb, off := buf.Handle()
-	layers := vk.ImageSubresourceLayers{AspectMask: vk.ImageAspectFlags(vk.ImageAspectColorBit), LayerCount: 1}
+	p := w.present
 	top, transfer := vk.PipelineStageTopOfPipeBit, vk.PipelineStageTransferBit
 	if w.blit {
-		imageBarrier(cb, w.frame, vk.ImageLayoutUndefined, vk.ImageLayoutTransferDstOptimal, 0, vk.AccessTransferWriteBit, top, transfer)
-		vk.CmdCopyBufferToImage(cb, vb, w.frame, vk.ImageLayoutTransferDstOptimal, 1, []vk.BufferImageCopy{{
-			BufferOffset: vk.DeviceSize(off), ImageSubresource: layers,
-			ImageExtent: vk.Extent3D{Width: uint32(w.fw), Height: uint32(w.fh), Depth: 1}}})
-		imageBarrier(cb, w.frame, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutTransferSrcOptimal,
+		p.ImageBarrier(cb, w.frame, vk.ImageLayoutUndefined, vk.ImageLayoutTransferDstOptimal, 0, vk.AccessTransferWriteBit, top, transfer)
+		p.CopyBufferToImage(cb, vb, off, 0, w.frame, w.fw, w.fh)
+		p.ImageBarrier(cb, w.frame, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutTransferSrcOptimal,
 			vk.AccessTransferWriteBit, vk.AccessTransferReadBit, transfer, transfer)
 	}
-	imageBarrier(cb, img, vk.ImageLayoutUndefined, vk.ImageLayoutTransferDstOptimal, 0, vk.AccessTransferWriteBit, transfer, transfer)
+	p.ImageBarrier(cb, img, vk.ImageLayoutUndefined, vk.ImageLayoutTransferDstOptimal, 0, vk.AccessTransferWriteBit, transfer, transfer)
 	sw, sh := int(w.extent.Width), int(w.extent.Height)
 	x0, y0, x1, y1 := letterbox(w.fw, w.fh, sw, sh)
 	if x1-x0 != sw || y1-y0 != sh || !w.blit {
-		var black vk.ClearColorValue
-		vk.CmdClearColorImage(cb, img, vk.ImageLayoutTransferDstOptimal, &black, 1, []vk.ImageSubresourceRange{colorRange})
-		imageBarrier(cb, img, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutTransferDstOptimal,
+		p.ClearBlack(cb, img)
+		p.ImageBarrier(cb, img, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutTransferDstOptimal,
 			vk.AccessTransferWriteBit, vk.AccessTransferWriteBit, transfer, transfer)
 	}
 	if w.blit {
@@ -75,39 +63,19 @@ func (w *window) put(_ int, buf *compute.Buffer) error {
 		if x1-x0 == w.fw && y1-y0 == w.fh {
 			filter = vk.FilterNearest // 1:1: exact pixels
 		}
-		vk.CmdBlitImage(cb, w.frame, vk.ImageLayoutTransferSrcOptimal, img, vk.ImageLayoutTransferDstOptimal, 1, []vk.ImageBlit{{
-			SrcSubresource: layers, SrcOffsets: [2]vk.Offset3D{{}, {X: int32(w.fw), Y: int32(w.fh), Z: 1}},
-			DstSubresource: layers, DstOffsets: [2]vk.Offset3D{{X: int32(x0), Y: int32(y0)}, {X: int32(x1), Y: int32(y1), Z: 1}},
-		}}, filter)
+		p.Blit(cb, w.frame, w.fw, w.fh, img, x0, y0, x1, y1, filter)
 	} else { // 1:1 copy of the part that fits, top-left
-		vk.CmdCopyBufferToImage(cb, vb, img, vk.ImageLayoutTransferDstOptimal, 1, []vk.BufferImageCopy{{
-			BufferOffset: vk.DeviceSize(off), BufferRowLength: uint32(w.fw), ImageSubresource: layers,
-			ImageExtent: vk.Extent3D{Width: uint32(min(w.fw, sw)), Height: uint32(min(w.fh, sh)), Depth: 1}}})
+		p.CopyBufferToImage(cb, vb, off, w.fw, img, min(w.fw, sw), min(w.fh, sh))
 	}
-	imageBarrier(cb, img, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutPresentSrc, vk.AccessTransferWriteBit, 0,
+	p.ImageBarrier(cb, img, vk.ImageLayoutTransferDstOptimal, vk.ImageLayoutPresentSrc, vk.AccessTransferWriteBit, 0,
 		transfer, vk.PipelineStageBottomOfPipeBit)
 	if err := vkCheck(vk.EndCommandBuffer(cb), "end commands"); err != nil {
 		return err
 	}
-	// vulkan-go hands these slices to C as raw pointers into Go memory: keep them alive through the calls.
-	waits, stages := []vk.Semaphore{w.acquired}, []vk.PipelineStageFlags{vk.PipelineStageFlags(transfer)}
-	cbs, signals := []vk.CommandBuffer{cb}, []vk.Semaphore{w.rendered[idx]}
-	swaps, indices := []vk.Swapchain{w.swap}, []uint32{idx}
-	defer runtime.KeepAlive(waits)
-	defer runtime.KeepAlive(signals)
-	defer runtime.KeepAlive(stages)
-	defer runtime.KeepAlive(cbs)
-	defer runtime.KeepAlive(swaps)
-	defer runtime.KeepAlive(indices)
-	if err := vkCheck(vk.QueueSubmit(w.raw.Queue, 1, []vk.SubmitInfo{{SType: vk.StructureTypeSubmitInfo,
-		WaitSemaphoreCount: 1, PWaitSemaphores: waits, PWaitDstStageMask: stages,
-		CommandBufferCount: 1, PCommandBuffers: cbs,
-		SignalSemaphoreCount: 1, PSignalSemaphores: signals}}, w.fence), "submit"); err != nil {
+	if err := vkCheck(p.Submit(w.raw.Queue, cb, w.acquired, transfer, w.rendered[idx], w.fence), "submit"); err != nil {
 		return err
 	}
-	switch r := vk.QueuePresent(w.raw.Queue, &vk.PresentInfo{SType: vk.StructureTypePresentInfo,
-		WaitSemaphoreCount: 1, PWaitSemaphores: signals,
-		SwapchainCount: 1, PSwapchains: swaps, PImageIndices: indices}); r {
+	switch r := p.Present(w.raw.Queue, w.rendered[idx], w.swap, idx); r {
 	case vk.Success:
 	case vk.Suboptimal, vk.ErrorOutOfDate:
 		w.stale = true
@@ -134,6 +102,9 @@ func (w *window) release() {
 	if w.raw.Device != nil {
 		dev := w.raw.Device
 		vk.DeviceWaitIdle(dev)
+		if w.present != nil {
+			w.present.Release()
+		}
 		for _, s := range w.rendered {
 			vk.DestroySemaphore(dev, s, nil)
 		}
