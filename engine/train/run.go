@@ -25,7 +25,7 @@ func (t *HeadTrainer) Run(ctx context.Context, ckpt string) error {
 			return ctx.Err()
 		}
 		res, err := t.Step()
-		p := Progress{Stage: st.Stage, Step: st.Step, Iters: st.Iters, Loss: res.Loss, ValPSNR: st.LastValPSNR}
+		p := Progress{Stage: st.Stage, Step: st.Step, Iters: st.Iters, Loss: res.Loss, LPIPS: res.LPIPS, ValPSNR: st.LastValPSNR}
 		if err != nil {
 			if !math.IsNaN(float64(res.Loss)) && !math.IsInf(float64(res.Loss), 0) {
 				return err

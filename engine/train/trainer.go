@@ -55,6 +55,7 @@ type Progress struct {
 	Stage         string
 	Step, Iters   int
 	Loss          float32
+	LPIPS         float32 // the lips stage's LPIPS distance of this step (0: none)
 	StepsPerSec   float64
 	ETA           time.Duration
 	ValPSNR       float64 // latest validation PSNR (0: none yet)

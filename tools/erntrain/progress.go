@@ -43,6 +43,9 @@ func (p *progress) update(s train.Progress) {
 	frac := float64(s.Step) / float64(max(s.Iters, 1))
 	text := fmt.Sprintf("%s %d/%d  %.2f steps/s  ETA %v  loss %.4f  val PSNR %s", s.Stage, s.Step, s.Iters,
 		s.StepsPerSec, s.ETA.Round(time.Second), s.Loss, val)
+	if s.LPIPS > 0 {
+		text += fmt.Sprintf("  LPIPS %.4f", s.LPIPS)
+	}
 	if p.tty {
 		const width = 24
 		n := int(frac * width)
