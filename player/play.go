@@ -187,6 +187,10 @@ func (r *run) setup() error {
 	}
 	w, h := r.rend.Size()
 	r.st.Size = [2]int{w, h}
+	if lim := r.dev.Info().MaxStorageRange; uint64(4*w*h) > lim {
+		return fmt.Errorf("%s: frames of %d×%d (%d MiB) exceed %s's largest storage buffer (%d MiB): use a smaller model size",
+			opt.Model, w, h, 4*w*h>>20, r.st.Device, lim>>20)
+	}
 	if r.src, err = newSource(rate, channels, r.rend.Features(), npy); err != nil {
 		return fmt.Errorf("%s: %w", opt.Audio, err)
 	}

@@ -15,8 +15,8 @@ const TestCardKind = "testcard"
 
 // TestCardConfig is the JSON config of a test-card model file.
 type TestCardConfig struct {
-	Width    int     `json:"width"`    // frame width in pixels (multiple of 64, 64 … 8192)
-	Height   int     `json:"height"`   // frame height in pixels (multiple of 64, 64 … 8192)
+	Width    int     `json:"width"`    // frame width in pixels (multiple of 64, 64 … 4096)
+	Height   int     `json:"height"`   // frame height in pixels (multiple of 64, 64 … 4096)
 	Features string  `json:"features"` // feature kind the card reads (audio.ParseKind names); default builtin
 	Gain     float32 `json:"gain"`     // meter bar height = gain · feature value (clamped to [0, 1]); default 0.5
 }
@@ -54,8 +54,9 @@ func WriteTestCard(path string, c TestCardConfig) error {
 
 // spec validates the config and returns the feature layout it reads.
 func (c TestCardConfig) spec() (FeatureSpec, error) {
-	if c.Width < 64 || c.Height < 64 || c.Width > 8192 || c.Height > 8192 || c.Width%64 != 0 || c.Height%64 != 0 {
-		return FeatureSpec{}, fmt.Errorf("test card: size %d×%d must be multiples of 64 between 64 and 8192", c.Width, c.Height)
+	// 4096² BGRA is 64 MiB, within every Vulkan device's storage-buffer range ern runs on (lavapipe: 128 MiB).
+	if c.Width < 64 || c.Height < 64 || c.Width > 4096 || c.Height > 4096 || c.Width%64 != 0 || c.Height%64 != 0 {
+		return FeatureSpec{}, fmt.Errorf("test card: size %d×%d must be multiples of 64 between 64 and 4096", c.Width, c.Height)
 	}
 	if !(c.Gain > 0 && c.Gain < 1e6) {
 		return FeatureSpec{}, fmt.Errorf("test card: gain %v must be positive", c.Gain)

@@ -121,3 +121,16 @@ func TestEnvironmentErrors(t *testing.T) {
 	}
 	t.Logf("%s", out)
 }
+
+// TestTestCardSize: a test card too large for the device's storage buffers (8192² is 256 MiB; lavapipe binds 128)
+// is refused when written, instead of being written and failing at the first frame.
+func TestTestCardSize(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "big.bin")
+	code, _, e := ernplay(nil, "-write-testcard", p, "-size", "8192x8192")
+	if code != 1 || !strings.Contains(e, "4096") {
+		t.Errorf("exit %d: %s", code, e)
+	}
+	if _, err := os.Stat(p); err == nil {
+		t.Errorf("%s was written", p)
+	}
+}
