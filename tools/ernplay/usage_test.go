@@ -1,13 +1,16 @@
 package main
 
 import (
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"ern/compute/optest"
+	"ern/engine/audio"
 )
 
 // TestUsageErrors: a bad command line exits 2 with one line naming the offending argument, before anything is
@@ -132,5 +135,33 @@ func TestTestCardSize(t *testing.T) {
 	}
 	if _, err := os.Stat(p); err == nil {
 		t.Errorf("%s was written", p)
+	}
+}
+
+// TestMuxOwnAudio: the mp4's audio track is the audio ern decoded, so a WAV ern reads and ffmpeg would read
+// differently still muxes — here 64 channels, which ern downmixes to mono (ffmpeg's AAC encoder takes at most 8).
+func TestMuxOwnAudio(t *testing.T) {
+	optest.Device(t)
+	needTool(t, "ffmpeg")
+	dir := t.TempDir()
+	card, wav, out := writeCard(t, dir), filepath.Join(dir, "64ch.wav"), filepath.Join(dir, "x.mp4")
+	c := &audio.Clip{Rate: 16000, Channels: 64, Samples: make([]float32, 16000*64)}
+	for i := range c.Samples {
+		c.Samples[i] = float32(math.Sin(float64(i/64) * 0.05))
+	}
+	f, err := os.Create(wav)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteWAV(f, audio.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if code, _, e := ernplay(nil, "-o", out, card, wav); code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	m := ffprobe(t, out, "a:0", "channels,duration")
+	if d, _ := strconv.ParseFloat(m["duration"], 64); m["channels"] != "1" || d < 0.95 || d > 1.1 {
+		t.Errorf("audio track %v, want 1 channel of 1 s", m)
 	}
 }
