@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -55,6 +56,7 @@ func startServers(tmp string) func() {
 		whys = append(whys, "Xvfb is not installed")
 	} else {
 		for n := 90; n < 140; n++ {
+			removeStaleX(n)
 			if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
 				continue
 			}
@@ -111,8 +113,17 @@ func startServers(tmp string) func() {
 	return func() {
 		slices.Reverse(procs)
 		for _, p := range procs {
-			p.Process.Kill()
-			p.Wait()
+			// SIGTERM first: Xvfb removes its lock and socket then (a killed one leaves them, and 50 runs used up
+			// every display number this test tries).
+			p.Process.Signal(syscall.SIGTERM)
+			done := make(chan struct{})
+			go func() { p.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(3 * time.Second):
+				p.Process.Kill()
+				<-done
+			}
 		}
 	}
 }
@@ -131,6 +142,23 @@ func settle(server string, d time.Duration) {
 				return
 			}
 		}
+	}
+}
+
+// removeStaleX removes the lock and socket of X display n when the process that holds the lock is gone.
+func removeStaleX(n int) {
+	lock := fmt.Sprintf("/tmp/.X%d-lock", n)
+	b, err := os.ReadFile(lock)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	if syscall.Kill(pid, 0) == syscall.ESRCH {
+		os.Remove(lock)
+		os.Remove(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
 	}
 }
 
