@@ -89,8 +89,8 @@ test: deps
 # Go fuzz targets (package:Target). `make test` runs each for FUZZ_SHORT (about a minute in all, builds included);
 # `make fuzz` for FUZZTIME each. A finding is saved under the package's testdata/fuzz and fails the run.
 FUZZ_TARGETS := engine/audio:FuzzWAV engine/audio:FuzzNPY engine/model:FuzzModelFile engine/data:FuzzTransforms \
-	engine/data:FuzzLandmarks engine/data:FuzzAU
-FUZZ_SHORT ?= 6s
+	engine/data:FuzzLandmarks engine/data:FuzzAU engine/pth:FuzzLoad
+FUZZ_SHORT ?= 5s
 FUZZTIME ?= 5m
 fuzz-short:
 	@for t in $(FUZZ_TARGETS); do \
