@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -71,8 +72,9 @@ type mp4Sink struct {
 	stderr         bytes.Buffer
 	frames         int
 	limit          time.Duration // cut the audio here (-t), 0 = all
+	pcmMu          sync.Mutex // the feeder goroutine writes the audio track, close ends it
 	pcmFile        *os.File
-	pcm            *bufio.Writer
+	pcm            *bufio.Writer // nil once closed
 	pcmBuf         []byte
 	samples        int64
 }
@@ -113,6 +115,11 @@ func newMP4Sink(out string, w, h int, src *source, limit time.Duration) (*mp4Sin
 // audio appends decoded PCM (interleaved, the source's channels) to the audio track; it stops keeping samples
 // past the -t limit. It runs on the feeder goroutine.
 func (s *mp4Sink) audio(x []float32) error {
+	s.pcmMu.Lock()
+	defer s.pcmMu.Unlock()
+	if s.pcm == nil {
+		return nil
+	}
 	if s.limit > 0 {
 		keep := int64(s.limit.Seconds()*float64(s.rate)+1) * int64(s.channels)
 		if s.samples >= keep {
@@ -149,8 +156,11 @@ func (s *mp4Sink) put(k int, buf *compute.Buffer) error {
 func (s *mp4Sink) close() error {
 	defer os.RemoveAll(s.tmpDir)
 	s.stdin.Close()
+	s.pcmMu.Lock()
 	perr := s.pcm.Flush()
+	s.pcm = nil
 	s.pcmFile.Close()
+	s.pcmMu.Unlock()
 	if err := s.cmd.Wait(); err != nil {
 		return fmt.Errorf("ffmpeg (video): %v: %s", err, strings.TrimSpace(s.stderr.String()))
 	}
