@@ -72,7 +72,7 @@ type mp4Sink struct {
 	stderr         bytes.Buffer
 	frames         int
 	limit          time.Duration // cut the audio here (-t), 0 = all
-	pcmMu          sync.Mutex // the feeder goroutine writes the audio track, close ends it
+	pcmMu          sync.Mutex    // the feeder goroutine writes the audio track, close ends it
 	pcmFile        *os.File
 	pcm            *bufio.Writer // nil once closed
 	pcmBuf         []byte
