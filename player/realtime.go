@@ -64,6 +64,7 @@ func (r *run) realtime() error {
 			clock, r.st.Clock = sound, "audio"
 			r.st.Output = sound.out.name()
 		} else {
+			r.src.dropPCM()
 			clock, r.st.Clock = newWallClock(r.src, r.opt.Limit, r.opt.AVOffset), "wall"
 		}
 		return true

@@ -161,6 +161,15 @@ func (s *source) consumed(i int) {
 	}
 }
 
+// dropPCM stops keeping PCM (nothing will play it: the sound device failed), so the feeder does not wait for it.
+func (s *source) dropPCM() {
+	s.mu.Lock()
+	s.keepPCM = false
+	s.pcm, s.pcmBase = nil, s.pcmN
+	s.mu.Unlock()
+	s.cond.Broadcast()
+}
+
 // close wakes every waiter for good (playback is over).
 func (s *source) close() {
 	s.mu.Lock()

@@ -235,3 +235,49 @@ func TestFrameTiming(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceBounded: the feeder waits while more than maxAhead is pending — rows the renderer has not released, PCM
+// the sound has not played — and goes on when they are used; with the PCM dropped (no sound device) only rows count.
+func TestSourceBounded(t *testing.T) {
+	src, err := newSource(16000, 1, builtin, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.bounded = true
+	block := make([]float32, 16000) // 1 s
+	pushed := make(chan int, 100)
+	go func() {
+		for i := 1; i <= 30; i++ {
+			src.push(block)
+			pushed <- i
+		}
+		close(pushed)
+	}()
+	count := func() (n int) {
+		for {
+			select {
+			case v, ok := <-pushed:
+				if !ok {
+					return -1
+				}
+				n = v
+			case <-time.After(200 * time.Millisecond):
+				return n
+			}
+		}
+	}
+	if n := count(); n < 9 || n > 12 {
+		t.Fatalf("%d s pushed before the feeder waited, want about 10 (maxAhead)", n)
+	}
+	src.release(250) // the renderer used 10 s of rows; the PCM is still unplayed
+	if n := count(); n != 0 {
+		t.Fatalf("the feeder went on by %d s with 10 s of PCM unplayed", n)
+	}
+	src.dropPCM()
+	if n := count(); n < 8 {
+		t.Fatalf("after dropping the PCM and releasing rows, %d more s were pushed", n)
+	}
+	src.close()
+	for range pushed {
+	}
+}
