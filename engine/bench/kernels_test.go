@@ -122,3 +122,8 @@ func TestKernelMeasurementsVerify(t *testing.T) {
 		t.Logf("%s: %d results in %v", c.name, len(res), time.Since(t0))
 	}
 }
+
+func BenchmarkHeadFrame(b *testing.B) {
+	d := optest.Device(b)
+	report(b, func() ([]bench.Result, error) { return bench.HeadRender(d, 256, 3) })
+}

@@ -3,7 +3,7 @@
 // training and inference rendering and the occupancy update), printing one table per section (and all results
 // as JSON with -json FILE). Every measurement verifies its GPU result against the Go reference before timing.
 //
-//	ernbench [-only smoke,grid,mlp,render] [-json out.json]
+//	ernbench [-only smoke,grid,mlp,render,head] [-json out.json]
 package main
 
 import (
@@ -30,14 +30,15 @@ var sections = []struct {
 	{"grid", "grid encodings", bench.Grid},
 	{"mlp", "MLPs and AdamW", bench.NN},
 	{"render", "rendering, analytic head ellipsoid", bench.Render},
+	{"head", "the tiny ER-NeRF head, whole frames as the player draws them", bench.Head},
 }
 
 func main() {
 	fs := flag.NewFlagSet("ernbench", flag.ContinueOnError)
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
-	only := fs.String("only", "smoke,grid,mlp,render", "comma-separated sections to run")
+	only := fs.String("only", "smoke,grid,mlp,render,head", "comma-separated sections to run")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: ernbench [-only smoke,grid,mlp,render] [-json FILE]\n\n")
+		fmt.Fprintf(fs.Output(), "usage: ernbench [-only smoke,grid,mlp,render,head] [-json FILE]\n\n")
 		fs.PrintDefaults()
 	}
 	err := cli.Parse(fs, os.Args[1:])
@@ -67,7 +68,7 @@ func selected(only string) (map[string]bool, error) {
 			ok = ok || sec.name == s
 		}
 		if !ok {
-			return nil, fmt.Errorf("-only: unknown section %q (have smoke, grid, mlp, render)", s)
+			return nil, fmt.Errorf("-only: unknown section %q (have smoke, grid, mlp, render, head)", s)
 		}
 		want[s] = true
 	}
