@@ -1,0 +1,155 @@
+// Command erneval renders a dataset's validation split with a trained head model and scores every frame against
+// its ground truth — PSNR, SSIM, LMD and LPIPS on the full frame and on the face rectangle — then writes a report:
+//
+//	erneval MODEL DATASET [-o DIR] [--frames N] [--lpips-weights FILE] [--no-lmd]
+//
+// DIR gets frames.json and frames.csv (per frame), summary.json and summary.md, SVG plots (PSNR and LMD against
+// time, a PSNR histogram), GT | render | error strips of the best, median and worst frames, report.md and
+// report.html (one self-contained page). LPIPS needs its weights (--lpips-weights, $ERN_LPIPS_WEIGHTS or the
+// cache; `ernlpips -h` says how to make them); without them it is reported unavailable. LMD needs dlib's
+// 68-point model (Debian's libdlib-data, or $ERN_DLIB_MODEL); --no-lmd skips it.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"ern/compute"
+	"ern/engine/eval"
+	"ern/engine/lpips"
+	"ern/engine/metrics"
+	"ern/engine/model"
+	"ern/tools/internal/cli"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "erneval:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	out, lpipsWeights string
+	frames            int
+	noLMD             bool
+}
+
+func parse(args []string, log io.Writer) (*options, []string, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("erneval", flag.ContinueOnError)
+	fs.SetOutput(log)
+	fs.StringVar(&o.out, "o", "eval", "output folder of the report")
+	fs.IntVar(&o.frames, "frames", 0, "evaluate the first N validation frames (default: all)")
+	fs.StringVar(&o.lpipsWeights, "lpips-weights", "", "LPIPS weights (default: $"+lpips.EnvWeights+", then the cache; without them LPIPS is reported unavailable)")
+	fs.BoolVar(&o.noLMD, "no-lmd", false, "skip LMD (no dlib landmark model needed)")
+	fs.Usage = func() {
+		fmt.Fprintf(log, "usage: erneval MODEL DATASET [flags]\n\nRenders the dataset's validation split with the head model, "+
+			"scores every frame and writes a report (flags may follow the arguments).\n\n")
+		fs.PrintDefaults()
+	}
+	if err := cli.Parse(fs, args); err != nil {
+		return nil, nil, err
+	}
+	if fs.NArg() != 2 {
+		return nil, nil, fmt.Errorf("need a model file and a dataset folder, got %d arguments (erneval -h)", fs.NArg())
+	}
+	if o.frames < 0 {
+		return nil, nil, fmt.Errorf("--frames %d must not be negative", o.frames)
+	}
+	return o, fs.Args(), nil
+}
+
+func run(args []string, out, log io.Writer) error {
+	o, pos, err := parse(args, log)
+	if err != nil {
+		return err
+	}
+	modelPath, dir := pos[0], pos[1]
+	m, err := model.LoadHead(modelPath)
+	if err != nil {
+		return err
+	}
+	val, err := eval.LoadVal(dir, m.Config, m.Track)
+	if err != nil {
+		return err
+	}
+	var lm *metrics.Landmarker
+	if !o.noLMD {
+		if lm, err = metrics.NewLandmarker(""); err != nil {
+			return fmt.Errorf("%v (or pass --no-lmd)", err)
+		}
+		defer lm.Close()
+	}
+	dev, err := compute.Open(compute.Options{})
+	if err != nil {
+		return err
+	}
+	defer dev.Close()
+	lpipsState := "unavailable"
+	net, err := lpips.Open(dev, o.lpipsWeights)
+	switch {
+	case errors.Is(err, lpips.ErrUnavailable):
+		fmt.Fprintf(out, "erneval: LPIPS unavailable (%v)\n", err)
+		net = nil
+	case err != nil:
+		return err
+	default:
+		defer net.Release()
+		lpipsState = "AlexNet v0.1"
+	}
+	src, err := eval.NewSource(dev, m, val, o.frames, net)
+	if err != nil {
+		return err
+	}
+	defer src.Release()
+	in := val.Intrinsics
+	fmt.Fprintf(out, "erneval: %s on %s — %d of %d validation frames of %d×%d; device %s\n", modelPath, dir, src.Len(),
+		len(val.Frames), in.W, in.H, dev.Info())
+	bar := newProgress(out, isTerminal(out))
+	start := time.Now()
+	recs, err := eval.Run(src, lm, bar.update)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fps := float64(len(recs)) / el.Seconds()
+	lmdState := "dlib (" + metrics.LandmarkModelPath() + ")"
+	if lm == nil {
+		lmdState = "not run (--no-lmd)"
+	}
+	meta := [][2]string{{"model", modelPath}, {"dataset", dir}, {"frames", fmt.Sprintf("%d of %d validation frames, %d×%d", len(recs), len(val.Frames), in.W, in.H)},
+		{"device", dev.Info().String()}, {"speed", fmt.Sprintf("%.2f frames/s rendered and scored (%v)", fps, el.Round(time.Millisecond))},
+		{"LPIPS", lpipsState}, {"LMD", lmdState}}
+	for _, k := range []string{"preset", "stage", "trained_steps", "loss", "lips_loss"} {
+		if v, ok := m.Meta[k]; ok {
+			meta = append(meta, [2]string{"model " + k, v})
+		}
+	}
+	if p := m.Config.Preset; p != "" {
+		meta = append(meta, [2]string{"model preset", p})
+	}
+	rep, err := metrics.NewReport("erneval: "+filepath.Base(modelPath), meta, 25, src, recs)
+	if err != nil {
+		return err
+	}
+	if _, err := rep.Write(o.out); err != nil {
+		return err
+	}
+	sum, err := os.ReadFile(filepath.Join(o.out, metrics.FileSummaryMD))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "%s\n%s\nerneval: %d frames in %v (%.2f frames/s); report %s\n", sum, metrics.Summarize(recs), len(recs),
+		el.Round(time.Millisecond), fps, filepath.Join(o.out, metrics.FileReportHTML))
+	return nil
+}
