@@ -169,10 +169,15 @@ var reportedMean = regexp.MustCompile(`A/V offset \(clock − frame time\): mean
 // |offset| ≤ 15 ms, p95 ≤ 40 ms; and the delay of a frame's appearance behind its sound (the mean offset: a
 // screenshot falls on average in the middle of a frame's time on screen) agrees with ernplay's reported mean within
 // 10 ms.
-func TestSyncAtSpeaker(t *testing.T) { syncAtSpeaker(t, syncSeconds(30), false) }
+func TestSyncAtSpeaker(t *testing.T) { syncAtSpeaker(t, syncSeconds(30), false, 0) }
 
 // TestSyncAtSpeakerLive is TestSyncAtSpeaker (15 s) with the speech arriving on stdin at its real-time pace.
-func TestSyncAtSpeakerLive(t *testing.T) { syncAtSpeaker(t, syncSeconds(15), true) }
+func TestSyncAtSpeakerLive(t *testing.T) { syncAtSpeaker(t, syncSeconds(15), true, 0) }
+
+// TestSyncAtSpeakerStall is TestSyncAtSpeakerLive with the data stalling for 2 s at 7 s, measured the same way: the
+// recording shows the sound stop and resume (the input's lag in it grows by the pause), the sound resumes and
+// the picture moves on within a second of the data's return, and the offsets after the stall are as before.
+func TestSyncAtSpeakerStall(t *testing.T) { syncAtSpeaker(t, 15, true, 2*time.Second) }
 
 // syncSeconds is ERN_SYNC_SECONDS (a longer measurement, at most 60) or def.
 func syncSeconds(def int) int {
@@ -182,7 +187,8 @@ func syncSeconds(def int) int {
 	return def
 }
 
-func syncAtSpeaker(t *testing.T, seconds int, live bool) {
+func syncAtSpeaker(t *testing.T, seconds int, live bool, stall time.Duration) {
+	const stallAt = 7 // s of input
 	needServers(t)
 	if _, err := exec.LookPath("parec"); err != nil {
 		t.Skip("parec (pulseaudio-utils) is not installed")
@@ -211,6 +217,7 @@ func syncAtSpeaker(t *testing.T, seconds int, live bool) {
 	time.Sleep(300 * time.Millisecond)
 	var cmd *exec.Cmd
 	var out *bytes.Buffer
+	resumed := make(chan time.Time, 1) // when the data came back after the stall
 	if live {
 		cmd, out = childCmd(t, "-trace", trace, card, "-")
 		pipe, err := cmd.StdinPipe()
@@ -225,8 +232,14 @@ func syncAtSpeaker(t *testing.T, seconds int, live bool) {
 			block := sinkRate * 2 / 25
 			start := time.Now()
 			pipe.Write(data[:44])
+			var shift time.Duration
 			for i, off := 0, 44; off < len(data); i, off = i+1, off+block {
-				time.Sleep(time.Until(start.Add(time.Duration(i) * 40 * time.Millisecond)))
+				if stall > 0 && i == stallAt*25 {
+					time.Sleep(stall)
+					shift = stall
+					resumed <- time.Now()
+				}
+				time.Sleep(time.Until(start.Add(time.Duration(i)*40*time.Millisecond + shift)))
 				if _, err := pipe.Write(data[off:min(len(data), off+block)]); err != nil {
 					break
 				}
@@ -249,7 +262,7 @@ func syncAtSpeaker(t *testing.T, seconds int, live bool) {
 	}
 	var grabs []grab
 	var exitErr error
-	deadline := time.Now().Add(time.Duration(seconds+30) * time.Second)
+	deadline := time.Now().Add(time.Duration(seconds+30)*time.Second + stall)
 loop:
 	for {
 		select {
@@ -306,27 +319,68 @@ loop:
 	}
 	t.Logf("recording of %d samples in %d reads, t0 spread %v; input aligned in %d windows, lag %d, %d gaps",
 		len(rec.samples), len(rec.reads), spread, len(wins), wins[0].lag, gaps)
-	if len(wins) < len(x)/n/2 || spread > 5*time.Millisecond || gaps > 0 && !live {
+	if len(wins) < len(x)/n/2 || spread > 5*time.Millisecond || gaps > 0 && stall == 0 || gaps != 1 && stall > 0 {
 		t.Fatalf("the recording does not align with the input (a gap in the sound?):\n%s", out)
 	}
-	// Recording sample r plays at playAt(r) and holds input sample r − lag, the lag of the nearest window.
-	heard := func(at time.Time) float64 { // ms of input heard at wall time at
-		r := int(float64(at.Sub(playAt(0))) * sinkRate / 1e9)
-		r += int(float64(at.Sub(playAt(r))) * sinkRate / 1e9) // refine with that second's t0
-		w := wins[0]
-		for _, v := range wins {
-			if abs(r-(v.ws+v.lag+n/2)) < abs(r-(w.ws+w.lag+n/2)) {
-				w = v
+	// Segments of the recording with one lag. Where the lag changes (a stall), the boundary is found on 0.2 s chunks
+	// of speech: the last one that matches at the earlier lag ends a segment, the first one that matches at the later
+	// lag starts the next; between them the sound stopped, and screenshots there are not used.
+	type segment struct{ r0, r1, lag int } // recording samples [r0, r1) hold input r − lag
+	segs := []segment{{0, len(rec.samples), wins[0].lag}}
+	const chunk = sinkRate / 5
+	match := func(c, lag int) float64 {
+		if c+lag < 0 || c+lag+chunk > len(rec.samples) || c+chunk > len(x) {
+			return -1
+		}
+		var ab, aa, bb float64
+		for i := range chunk {
+			p, q := float64(rec.samples[c+lag+i]), float64(x[c+i])
+			ab, aa, bb = ab+p*q, aa+p*p, bb+q*q
+		}
+		if bb < 1e-4*chunk { // silence matches anything
+			return -1
+		}
+		return ab / math.Sqrt(aa*bb+1e-30)
+	}
+	for i := 1; i < len(wins); i++ {
+		a, b := wins[i-1], wins[i]
+		if a.lag == b.lag {
+			continue
+		}
+		lastA, firstB := a.ws, b.ws+n-chunk
+		for c := a.ws; c+chunk <= b.ws+n; c += chunk {
+			if ca, cb := match(c, a.lag), match(c, b.lag); ca > 0.9 && ca > cb {
+				lastA = c
 			}
 		}
-		return float64(r-w.lag) * 1000 / sinkRate
+		for c := b.ws + n - chunk; c > lastA; c -= chunk {
+			if ca, cb := match(c, a.lag), match(c, b.lag); cb > 0.9 && cb > ca {
+				firstB = c
+			}
+		}
+		last := &segs[len(segs)-1]
+		last.r1 = lastA + chunk + a.lag
+		segs = append(segs, segment{firstB + b.lag, len(rec.samples), b.lag})
+		t.Logf("the sound stopped after input %.2f–%.2f s and resumed %.0f ms of recording later", float64(lastA+chunk)/sinkRate,
+			float64(firstB)/sinkRate, float64(firstB+b.lag-(lastA+chunk+a.lag))*1000/sinkRate)
+	}
+	// Recording sample r plays at playAt(r) and holds input sample r − lag of its segment.
+	heard := func(at time.Time) (float64, bool) { // ms of input heard at wall time at
+		r := int(float64(at.Sub(playAt(0))) * sinkRate / 1e9)
+		r += int(float64(at.Sub(playAt(r))) * sinkRate / 1e9) // refine with that second's t0
+		for _, sg := range segs {
+			if r >= sg.r0 && r < sg.r1 {
+				return float64(r-sg.lag) * 1000 / sinkRate, true
+			}
+		}
+		return 0, false
 	}
 	var offs []float64
 	var sum, sumAbs float64
 	for _, g := range grabs {
-		h := heard(g.at)
-		if h < 100 || h > float64(seconds)*1000-100 || g.frame == 0 {
-			continue // before the sound started or after it ended
+		h, ok := heard(g.at)
+		if !ok || h < 100 || h > float64(seconds)*1000-100 || g.frame == 0 {
+			continue // before the sound started, during a stall, or after it ended
 		}
 		off := h - (float64(g.frame)+0.5)*40
 		offs = append(offs, off)
@@ -347,6 +401,29 @@ loop:
 	lagMS := mean
 	t.Logf("%d screenshots: offset to the frame's middle mean %.1f ms, mean |offset| %.1f ms, p95 |offset| %.1f ms, max %.1f ms; "+
 		"ernplay reports %.1f ms", len(offs), mean, meanAbs, p95, abs[len(abs)-1], reported)
+	if stall > 0 {
+		back := <-resumed
+		// The sound resumed from input Q ≤ the stall's position P; the first matched sample after it, input firstB,
+		// plays (firstB − Q)/rate later, so the sound was back by playAt(firstB + lag) − (firstB − P)/rate.
+		b := segs[len(segs)-1]
+		firstB := b.r0 - b.lag
+		soundBack := playAt(b.r0).Add(-time.Duration(float64(firstB-stallAt*sinkRate) * 1e9 / sinkRate))
+		var pictureBack time.Time
+		held := -1
+		for _, g := range grabs {
+			if g.at.Before(back) {
+				held = g.frame
+			} else if g.frame > held && pictureBack.IsZero() {
+				pictureBack = g.at
+			}
+		}
+		t.Logf("stall of %v: data back at 0, sound back by %v, picture moving by %v (frame %d held)", stall,
+			soundBack.Sub(back).Round(time.Millisecond), pictureBack.Sub(back).Round(time.Millisecond), held)
+		if soundBack.Sub(back) > time.Second || pictureBack.IsZero() || pictureBack.Sub(back) > time.Second+200*time.Millisecond {
+			t.Errorf("after a stall of %v, the sound was back after %v and the picture after %v", stall,
+				soundBack.Sub(back), pictureBack.Sub(back))
+		}
+	}
 	if meanAbs > 15 || p95 > 40 {
 		t.Errorf("picture and sound out of sync at the speaker: mean |offset| %.1f ms (≤ 15), p95 %.1f ms (≤ 40)", meanAbs, p95)
 	}
