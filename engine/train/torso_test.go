@@ -1,0 +1,260 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"ern/compute"
+	"ern/compute/optest"
+	"ern/engine/encoding"
+	"ern/engine/loss"
+	"ern/engine/model"
+	"ern/engine/render"
+)
+
+// torsoObjective is the stage-3 loss of the reference: mean criterion of the composite against its target plus
+// the anchor term.
+func torsoObjective(c loss.Config, alpha, rgb []float64, pix, mask []uint32, bc, gt []float32, anchors []float64) float64 {
+	pred, target := TorsoCompositeRef(alpha, rgb, pix, mask, bc, gt)
+	_, _, m := loss.Ref(c, pred, target, nil)
+	a, _ := AnchorRegRef(anchors)
+	return m + a
+}
+
+// TestTorsoCompositeRefGradient checks the composite + loss reference's gradient (alpha, rgb, anchors) against
+// central differences, for every criterion, with and without the occupancy mask.
+func TestTorsoCompositeRefGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const n, hw = 9, 16
+	bc, gt := make([]float32, 3*hw), make([]float32, 3*hw)
+	for i := range bc {
+		bc[i], gt[i] = rng.Float32(), rng.Float32()
+	}
+	pix, mask := make([]uint32, n), make([]uint32, n)
+	alpha, rgb := make([]float64, n), make([]float64, 3*n)
+	for i := range n {
+		pix[i], mask[i] = uint32(rng.IntN(hw)), uint32(rng.IntN(4)/3^1)
+		alpha[i] = rng.Float64()
+		for c := range 3 {
+			rgb[3*i+c] = rng.Float64()
+		}
+	}
+	anchors := []float64{0.01, 0.01, 0.1, 0.7, -0.1, -0.1, 0.1, 1.3, 0.1, -0.1, 0.1, 0.95}
+	for _, c := range []loss.Config{{Kind: loss.MSE}, {Kind: loss.L2Half}, {Kind: loss.L1}, {Kind: loss.Huber, Param: 0.1}, {Kind: loss.SmoothL1, Param: 0.1}} {
+		for _, m := range [][]uint32{nil, mask} {
+			pred, target := TorsoCompositeRef(alpha, rgb, pix, m, bc, gt)
+			_, g, _ := loss.Ref(c, pred, target, nil)
+			dA, dRGB := TorsoCompositeBackwardRef(alpha, rgb, pix, m, bc, g)
+			_, dAnc := AnchorRegRef(anchors)
+			const h = 1e-6
+			check := func(name string, x []float64, an []float64) {
+				for i := range x {
+					x0 := x[i]
+					x[i] = x0 + h
+					fp := torsoObjective(c, alpha, rgb, pix, m, bc, gt, anchors)
+					x[i] = x0 - h
+					fm := torsoObjective(c, alpha, rgb, pix, m, bc, gt, anchors)
+					x[i] = x0
+					if fd := (fp - fm) / (2 * h); math.Abs(fd-an[i]) > 1e-6+1e-5*math.Abs(fd) {
+						t.Errorf("%v mask=%v %s[%d]: analytic %.9g, central difference %.9g", c.Kind, m != nil, name, i, an[i], fd)
+					}
+				}
+			}
+			check("alpha", alpha, dA)
+			check("rgb", rgb, dRGB)
+			check("anchor", anchors, dAnc)
+		}
+	}
+}
+
+// tinyTorsoConfig is a small torso for device tests: a 4-level tiled grid, narrow nets, 64 codes.
+func tinyTorsoConfig(t testing.TB) model.Config {
+	cfg, err := model.Preset("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Torso.Grid = encoding.GridConfig{Dim: 2, Levels: 8, Features: 2, Log2Table: 12, BaseRes: 8, MaxRes: 64, Bound: 1, Mode: encoding.ModeTiled}
+	cfg.Torso.IndNum, cfg.Torso.DeformHidden, cfg.Torso.NetHidden = 64, 32, 32
+	return cfg
+}
+
+// TestTorsoStepGPU checks one recorded torso step against the references: the step's loss (composite of the
+// torso reference at the step's pixels, criterion, anchor term) with and without the occupancy skip, and that
+// only torso parameters move.
+func TestTorsoStepGPU(t *testing.T) {
+	trainDS, _ := portrait(t, 32, 12)
+	d := optest.Device(t)
+	cfg := tinyTorsoConfig(t)
+	for _, occ := range []bool{false, true} {
+		tr, err := NewTorsoTrainer(d, cfg, trainDS, nil, nil, TorsoOptions{Iters: 10, Loss: loss.Config{Kind: loss.MSE}, Seed: 3, NumRay: 300, NoOcc: !occ})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const i = 4
+		cam := Camera(trainDS, i)
+		if occ {
+			if err := tr.step.UpdateOccupancy(model.PoseMatrix(cam.Pose), i, 11); err != nil {
+				t.Fatal(err)
+			}
+			// then a grid that is empty over half the image, so the skip is exercised
+			const R = render.TorsoGridSize
+			g := make([]float32, R*R)
+			for q := range g {
+				if q%R < R/2 {
+					g[q] = 1
+				}
+			}
+			if err := compute.Upload(tr.step.Grid.Grid, g); err != nil {
+				t.Fatal(err)
+			}
+			if err := compute.Upload(tr.step.Grid.Stats, []float32{0.5, 0, 0, 0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p0, err := compute.Download[float32](tr.Torso.Params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := trainDS.Intrinsics
+		gt := make([]float32, 3*in.W*in.H)
+		if err := trainDS.TorsoOverBackground(i, gt); err != nil {
+			t.Fatal(err)
+		}
+		got, err := tr.step.Run(TorsoFrameInputs{Cam: cam, GT: gt, CodeRow: i}, 99, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pix, _ := compute.Download[uint32](tr.step.rays.Pix)
+		mask, _ := compute.Download[uint32](tr.step.mask)
+		pix, mask = pix[:300], mask[:300]
+		ref, err := model.NewTorsoRef(cfg.Torso, f64(p0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, 2*len(pix))
+		for k, p := range pix {
+			c := render.TorsoCoords(int(p), in.W, in.H)
+			x[2*k], x[2*k+1] = float32(c[0]), float32(c[1])
+		}
+		var pose [16]float64
+		for k, v := range model.PoseMatrix(cam.Pose) {
+			pose[k] = float64(v)
+		}
+		out, err := ref.Forward(model.TorsoInput{X: x, Pose: pose, CodeRow: i})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m []uint32
+		skipped := 0
+		if occ {
+			m = mask
+			for _, v := range mask {
+				skipped += int(1 - v)
+			}
+		}
+		a := tr.Torso.Layout.Module("anchor_points")
+		want := torsoObjective(loss.Config{Kind: loss.MSE}, out.Alpha, out.RGB, pix, m, tr.bc, gt, f64(p0[a.Off:a.Off+a.Count]))
+		if occ && (skipped == 0 || skipped == len(pix)) {
+			t.Errorf("the occupancy skipped %d of %d pixels", skipped, len(pix))
+		}
+		t.Logf("occupancy %v (%d of %d pixels skipped): step loss %.7g, reference %.7g", occ, skipped, len(pix), got, want)
+		if math.Abs(float64(got)-want) > 1e-5*math.Abs(want)+1e-7 {
+			t.Errorf("occupancy %v: step loss %.7g, reference %.7g", occ, got, want)
+		}
+		p1, _ := compute.Download[float32](tr.Torso.Params)
+		moved := 0
+		for k := range p0 {
+			if p0[k] != p1[k] {
+				moved++
+			}
+		}
+		if moved == 0 {
+			t.Errorf("occupancy %v: the step changed no torso parameter", occ)
+		}
+		tr.Release()
+	}
+}
+
+func f64(v []float32) []float64 {
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = float64(x)
+	}
+	return out
+}
+
+// TestTorsoFit trains the torso of a 48² synthetic portrait (no head) on the device and asserts the torso-region
+// PSNR of whole validation frames (torso over bc, code row 0) it reaches over where it starts; then checkpoints,
+// resumes into a fresh trainer and checks the resumed trainer renders the same frames.
+func TestTorsoFit(t *testing.T) {
+	steps := 300
+	if s := os.Getenv("ERN_FIT_STEPS"); s != "" {
+		steps = atoi(s)
+	}
+	trainDS, valDS := portrait(t, 48, 24)
+	d := optest.Device(t)
+	cfg := tinyTorsoConfig(t)
+	opt := TorsoOptions{Iters: steps, Loss: loss.Config{Kind: loss.MSE}, Seed: 7, NumRay: 1024}
+	tr, err := NewTorsoTrainer(d, cfg, trainDS, valDS, nil, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Release()
+	v0, err := tr.Validate(nil, len(valDS.Frames))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var losses []float32
+	for range steps {
+		l, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		losses = append(losses, l)
+	}
+	el := time.Since(start)
+	v1, err := tr.Validate(nil, len(valDS.Frames))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d steps in %v (%.1f ms/step); loss %.5f → %.5f; val torso-region PSNR %.2f → %.2f dB, whole frame %.2f → %.2f dB (%d frames)",
+		steps, el.Round(time.Millisecond), float64(el.Microseconds())/1000/float64(steps), mean(losses[:10]),
+		mean(losses[len(losses)-10:]), v0.TorsoPSNR, v1.TorsoPSNR, v0.PSNR, v1.PSNR, len(valDS.Frames))
+	if steps == 300 && (v1.TorsoPSNR < torsoFitFloor || v1.TorsoPSNR-v0.TorsoPSNR < 4) {
+		t.Errorf("torso-region PSNR %.2f dB after 300 steps (from %.2f): below the %.0f dB / +4 dB floor", v1.TorsoPSNR, v0.TorsoPSNR, torsoFitFloor)
+	}
+	ck := filepath.Join(t.TempDir(), "torso.ckpt")
+	if err := tr.Save(ck); err != nil {
+		t.Fatal(err)
+	}
+	tr2, err := NewTorsoTrainer(d, cfg, trainDS, valDS, nil, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr2.Release()
+	if err := tr2.Resume(ck); err != nil {
+		t.Fatal(err)
+	}
+	if tr2.State.Step != steps {
+		t.Errorf("resumed at step %d, saved at %d", tr2.State.Step, steps)
+	}
+	v2, err := tr2.Validate(nil, len(valDS.Frames))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(v2.PSNR-v1.PSNR) > 1e-9 {
+		t.Errorf("resumed trainer renders %.6f dB, the saved one %.6f dB", v2.PSNR, v1.PSNR)
+	}
+	// a checkpoint of another stage is refused
+	if err := tr2.Resume(filepath.Join(t.TempDir(), "missing.ckpt")); err == nil {
+		t.Error("resuming a missing checkpoint succeeded")
+	}
+}
+
+// torsoFitFloor is the torso-region PSNR floor after 300 steps (see TestTorsoFit's measurements).
+const torsoFitFloor = 18.0
