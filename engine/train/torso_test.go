@@ -225,8 +225,8 @@ func TestTorsoFit(t *testing.T) {
 	t.Logf("%d steps in %v (%.1f ms/step); loss %.5f → %.5f; val torso-region PSNR %.2f → %.2f dB, whole frame %.2f → %.2f dB (%d frames)",
 		steps, el.Round(time.Millisecond), float64(el.Microseconds())/1000/float64(steps), mean(losses[:10]),
 		mean(losses[len(losses)-10:]), v0.TorsoPSNR, v1.TorsoPSNR, v0.PSNR, v1.PSNR, len(valDS.Frames))
-	if steps == 300 && (v1.TorsoPSNR < torsoFitFloor || v1.TorsoPSNR-v0.TorsoPSNR < 4) {
-		t.Errorf("torso-region PSNR %.2f dB after 300 steps (from %.2f): below the %.0f dB / +4 dB floor", v1.TorsoPSNR, v0.TorsoPSNR, torsoFitFloor)
+	if steps == 300 && (v1.TorsoPSNR < torsoFitFloor || v1.TorsoPSNR-v0.TorsoPSNR < 15) {
+		t.Errorf("torso-region PSNR %.2f dB after 300 steps (from %.2f): below the %.0f dB / +15 dB floor (runs measured 33.3–33.5)", v1.TorsoPSNR, v0.TorsoPSNR, torsoFitFloor)
 	}
 	ck := filepath.Join(t.TempDir(), "torso.ckpt")
 	if err := tr.Save(ck); err != nil {
@@ -256,5 +256,7 @@ func TestTorsoFit(t *testing.T) {
 	}
 }
 
-// torsoFitFloor is the torso-region PSNR floor after 300 steps (see TestTorsoFit's measurements).
-const torsoFitFloor = 18.0
+// torsoFitFloor is the torso-region PSNR floor after 300 steps: measured on lavapipe (2 busy cores, 16–17 ms/step)
+// 10.80 dB before, 33.31, 33.36 and 33.52 dB after in three runs (float atomics in the grid backward make runs
+// differ); whole torso-over-bc frames 15.2 → 37.5–37.8 dB.
+const torsoFitFloor = 30.0
