@@ -34,6 +34,9 @@ type headRenderer struct {
 	frames  int               // attention frames
 	windows map[int][]float32 // fed windows by frame, [Window, Dim] each
 	staged  []float32         // [frames, Dim, Window]: the head's audio input of the frame being drawn
+	// background, when set, records the frame's background image into fr.BG for the frame's pose before the head
+	// is composited over it (the torso over bc of a head+torso model)
+	background func(r *compute.Recorder, pose [16]float32, bg *compute.Buffer) error
 }
 
 func newHeadRenderer(d *compute.Device, f *model.File) (Renderer, error) {
@@ -41,6 +44,15 @@ func newHeadRenderer(d *compute.Device, f *model.File) (Renderer, error) {
 	if err != nil {
 		return nil, err
 	}
+	hr, err := newHeadRendererFrom(d, m, nil)
+	if err != nil {
+		return nil, err
+	}
+	return hr, nil
+}
+
+// newHeadRendererFrom builds the head renderer of m over bg [H·W, 3] (nil: the track's background image).
+func newHeadRendererFrom(d *compute.Device, m *model.HeadModel, bg []float32) (*headRenderer, error) {
 	if m.Track == nil {
 		return nil, fmt.Errorf("the head model has no playback track (camera, poses, background): write it with erntrain")
 	}
@@ -62,7 +74,7 @@ func newHeadRenderer(d *compute.Device, f *model.File) (Renderer, error) {
 	hr.staged = make([]float32, hr.frames*h.Audio.InDim*h.Audio.Window)
 	c := m.Track.Camera
 	hr.cam = render.Camera{FX: c.FX, FY: c.FY, CX: c.CX, CY: c.CY, W: c.W, H: c.H}
-	fail := func(err error) (Renderer, error) {
+	fail := func(err error) (*headRenderer, error) {
 		hr.Release()
 		return nil, err
 	}
@@ -88,9 +100,11 @@ func newHeadRenderer(d *compute.Device, f *model.File) (Renderer, error) {
 	if hr.fr, err = hr.r.NewFrame(c.W*c.H, model.HeadExtraSpec); err != nil {
 		return fail(err)
 	}
-	bg := make([]float32, len(m.Track.Background))
-	for i, v := range m.Track.Background {
-		bg[i] = float32(v) / 255
+	if bg == nil {
+		bg = make([]float32, len(m.Track.Background))
+		for i, v := range m.Track.Background {
+			bg[i] = float32(v) / 255
+		}
 	}
 	if err := hr.fr.SetBackground(bg); err != nil {
 		return fail(err)
@@ -153,6 +167,11 @@ func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st Fr
 	hr.head.RecordAudio(r)
 	if err := hr.r.RecordRays(r, hr.fr.Rays, hr.cam, render.FullImage(hr.cam)); err != nil {
 		return err
+	}
+	if hr.background != nil {
+		if err := hr.background(r, model.PoseMatrix(hr.cam.Pose), hr.fr.BG); err != nil {
+			return err
+		}
 	}
 	if err := hr.r.RecordRender(r, hr.fr, hr.head.Field(), render.Background{}, false, 0); err != nil {
 		return err

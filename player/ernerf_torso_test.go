@@ -1,0 +1,224 @@
+package player
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"ern/compute/optest"
+	"ern/engine/model"
+	"ern/engine/render"
+	"ern/engine/train"
+)
+
+// tinyPortraitModel is tinyHeadModel with a random torso (tiled grid widened so α and colour vary over the image),
+// a 2D occupancy empty over the left half of the grid's fast axis, and a bc gradient.
+func tinyPortraitModel(t *testing.T, w, h int) *model.PortraitModel {
+	hm := tinyHeadModel(t, w, h)
+	hm.Config.Torso.IndNum = hm.Config.Head.IndNum
+	l, err := model.TorsoLayout(hm.Config.Torso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(6, 6))
+	p := model.InitTorsoParams(hm.Config.Torso, l, rng)
+	enc := l.Module("torso_encoder")
+	for i := enc.Off; i < enc.Off+enc.Count; i++ {
+		p[i] = float32(rng.NormFloat64())
+	}
+	const R = render.TorsoGridSize
+	grid := make([]float32, R*R)
+	for q := range grid {
+		if q%R >= R/2 {
+			grid[q] = 0.5
+		}
+	}
+	bc := make([]uint8, 3*w*h)
+	for i := range bc {
+		bc[i] = uint8(20 + (i*5)%200)
+	}
+	return &model.PortraitModel{Head: hm, TorsoParams: p, TorsoGrid: grid, TorsoMean: 0.25, BC: bc}
+}
+
+// TestPortraitRendererMatchesReference: the player's head+torso renderer draws frame k (torso of the frame's pose,
+// code 0, over bc with the 2D occupancy, the head over that, packed, one submission) as the references do: the
+// torso reference over bc where the occupancy query passes, then the trainer's offline head render over it, to
+// one 8-bit level.
+func TestPortraitRendererMatchesReference(t *testing.T) {
+	d := optest.Device(t)
+	const w, h = 40, 32
+	m := tinyPortraitModel(t, w, h)
+	f, err := m.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rend, err := NewRenderer(d, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rend.Release()
+	pr := rend.(*portraitRenderer)
+	spec := rend.Features()
+	win := optest.NewRand(9).Uniform32(spec.Window*spec.Dim, 0, 2)
+	const k = 1
+	out := optest.NewGuardedZeros(t, d, w*h)
+	rec := d.Record()
+	defer rec.Release()
+	// only frame k's window: every other attention frame is zero, as in the reference below
+	if err := rend.Draw(rec, k, win, NeutralState(), out.View); err != nil {
+		t.Fatal(err)
+	}
+	optest.Submit(t, rec)
+	got := out.DownloadU32(t)
+
+	// the torso over bc from the references
+	cam := render.Camera{FX: m.Head.Track.Camera.FX, FY: m.Head.Track.Camera.FY, CX: m.Head.Track.Camera.CX,
+		CY: m.Head.Track.Camera.CY, W: w, H: h}
+	for row := range 3 {
+		for col := range 4 {
+			cam.Pose[row][col] = float64(m.Head.Track.Poses[12*k+4*row+col])
+		}
+	}
+	p64 := make([]float64, len(m.TorsoParams))
+	for i, v := range m.TorsoParams {
+		p64[i] = float64(v)
+	}
+	ref, err := model.NewTorsoRef(m.Head.Config.Torso, p64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 2*w*h)
+	pix := make([]uint32, w*h)
+	for q := range w * h {
+		c := render.TorsoCoords(q, w, h)
+		x[2*q], x[2*q+1] = float32(c[0]), float32(c[1])
+		pix[q] = uint32(q)
+	}
+	var pose [16]float64
+	for i, v := range model.PoseMatrix(cam.Pose) {
+		pose[i] = float64(v)
+	}
+	to, err := ref.Forward(model.TorsoInput{X: x, Pose: pose})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, mask := render.TorsoQueryRef(m.TorsoGrid, render.TorsoGridSize, pix, w, h, m.TorsoMean, m.Head.Config.Render.TorsoThresh)
+	bc := make([]float32, 3*w*h)
+	for i, v := range m.BC {
+		bc[i] = float32(v) / 255
+	}
+	bg64 := train.TorsoFrameRef(to.Alpha, to.RGB, mask, bc)
+	bg := make([]float32, len(bg64))
+	torsoPixels, skipped := 0, 0
+	for q := range w * h {
+		for c := range 3 {
+			bg[3*q+c] = float32(bg64[3*q+c])
+		}
+		if mask[q] == 0 {
+			skipped++
+		} else if to.Alpha[q] > 0.05 {
+			torsoPixels++
+		}
+	}
+	if skipped == 0 || torsoPixels < w*h/10 {
+		t.Fatalf("test frame: %d pixels skipped by the occupancy, %d show the torso", skipped, torsoPixels)
+	}
+
+	head, err := model.NewHead(d, m.Head.Config.Head, m.Head.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer head.Release()
+	r, err := render.New(d, m.Head.Config.Render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	rec2 := d.Record()
+	r.RecordFillOccupied(rec2)
+	optest.Submit(t, rec2)
+	rec2.Release()
+	staged := make([]float32, 8*spec.Dim*spec.Window)
+	i := 4 // window k sits at attention slot before = 4
+	for tt := range spec.Window {
+		for c := range spec.Dim {
+			staged[(i*spec.Dim+c)*spec.Window+tt] = win[tt*spec.Dim+c]
+		}
+	}
+	if pr.before != 4 {
+		t.Fatalf("attention context before = %d, the reference assumes 4", pr.before)
+	}
+	img, err := train.RenderFrame(r, head, train.Frame{Cam: cam, BG: bg, Windows: staged, Eye: m.Head.Track.Eyes[k]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgba := make([]float32, 4*w*h)
+	for q := range w * h {
+		copy(rgba[4*q:4*q+3], img[3*q:3*q+3])
+	}
+	want := render.PackBGRARef(rgba)
+	// the torso must show through the head: the frame over plain bc differs
+	plain, err := train.RenderFrame(r, head, train.Frame{Cam: cam, BG: bc, Windows: staged, Eye: m.Head.Track.Eyes[k]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	throughHead := 0
+	for q := range w * h {
+		for c := range 3 {
+			if d := plain[3*q+c] - img[3*q+c]; d > 2.0/255 || d < -2.0/255 {
+				throughHead++
+				break
+			}
+		}
+	}
+	if throughHead < w*h/10 {
+		t.Fatalf("only %d pixels change when the torso is added: the test frame does not show it", throughHead)
+	}
+	bad, differs := 0, 0
+	for q := range want {
+		for s := 0; s < 24; s += 8 {
+			a, b := int(got[q]>>s&255), int(want[q]>>s&255)
+			if a != b {
+				differs++
+			}
+			if a-b > 1 || b-a > 1 {
+				bad++
+			}
+		}
+	}
+	t.Logf("%d of %d pixels skipped by the torso occupancy, %d show the torso (α > 0.05), %d change the final frame; %d of %d channel values differ by one level, %d by more",
+		skipped, w*h, torsoPixels, throughHead, differs, 3*w*h, bad)
+	if bad > 0 {
+		t.Errorf("%d channel values differ from the reference frame by more than one 8-bit level", bad)
+	}
+}
+
+// TestPortraitRendererBadInput: a portrait file without its torso is refused with one line; the head-only kind
+// still plays.
+func TestPortraitRendererBadInput(t *testing.T) {
+	d := optest.Device(t)
+	m := tinyPortraitModel(t, 16, 12)
+	f, err := m.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept []model.Tensor
+	for _, x := range f.Tensors {
+		if x.Name != "anchor_points" {
+			kept = append(kept, x)
+		}
+	}
+	f.Tensors = kept
+	if _, err := NewRenderer(d, f); err == nil || !strings.Contains(err.Error(), "anchor_points is missing") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a portrait without anchor_points: %v", err)
+	}
+	hf, err := m.Head.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRenderer(d, hf)
+	if err != nil {
+		t.Fatalf("the head-only kind: %v", err)
+	}
+	r.Release()
+}
