@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -260,3 +261,103 @@ func TestTorsoFit(t *testing.T) {
 // 10.80 dB before, 33.31, 33.36 and 33.52 dB after in three runs (float atomics in the grid backward make runs
 // differ); whole torso-over-bc frames 15.2 → 37.5–37.8 dB.
 const torsoFitFloor = 30.0
+
+// TestTorsoWholeFrame: with a frozen head (random tiny head), the trainer's whole frame (torso over bc recorded
+// into the frame's background, head over it, one submission) equals the head's offline render over the torso
+// frame rendered on its own; the head+torso model it writes round-trips; a head with another code count is
+// refused.
+func TestTorsoWholeFrame(t *testing.T) {
+	trainDS, valDS := portrait(t, 32, 12)
+	d := optest.Device(t)
+	cfg := tinyTorsoConfig(t)
+	cfg.Head.IndNum = cfg.Torso.IndNum
+	tr, err := NewTorsoTrainer(d, cfg, trainDS, valDS, nil, TorsoOptions{Iters: 20, Loss: loss.Config{Kind: loss.MSE}, Seed: 5, NumRay: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Release()
+	for range 20 {
+		if _, err := tr.Step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hl, err := model.HeadLayout(cfg.Head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	hp := model.InitParams(hl, rng)
+	enc := hl.Module("encoder")
+	for i := enc.Off; i < enc.Off+enc.Count; i++ {
+		hp[i] = float32(rng.NormFloat64())
+	}
+	track, err := TrackOf(trainDS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := &model.HeadModel{Config: cfg, Params: hp, Track: track}
+	bad.Config.Head.IndNum = 32
+	if err := tr.SetHead(bad); err == nil || !strings.Contains(err.Error(), "individual codes") {
+		t.Errorf("a head with 32 codes under a torso of 64: %v", err)
+	}
+	if _, err := tr.Model(); err == nil || !strings.Contains(err.Error(), "torso without a head") {
+		t.Errorf("a portrait model without a head: %v", err)
+	}
+	hm := &model.HeadModel{Config: cfg, Params: hp, Track: track, Meta: map[string]string{}}
+	if err := tr.SetHead(hm); err != nil {
+		t.Fatal(err)
+	}
+	whole, gt, err := tr.RenderWhole(valDS, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tv, err := tr.Validate(valDS, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := LoadFrame(valDS, 0, 0, cfg.Head.Att, cfg.Head.Audio.Frames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.BG = tv.Renders[0]
+	want, err := RenderFrame(tr.R, tr.head, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.BG = tr.bc
+	plain, err := RenderFrame(tr.R, tr.head, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var maxd float64
+	torsoShows := 0
+	for i := range want {
+		maxd = math.Max(maxd, math.Abs(float64(whole[i]-want[i])))
+		if math.Abs(float64(plain[i]-want[i])) > 2.0/255 {
+			torsoShows++
+		}
+	}
+	t.Logf("whole frame vs head over the separate torso frame: max |Δ| %.3g; %d channel values show the torso; PSNR vs GT %.2f dB", maxd,
+		torsoShows, PSNR(whole, gt))
+	if maxd > 1e-6 {
+		t.Errorf("whole frame differs from the head over the torso frame by %.3g", maxd)
+	}
+	if torsoShows < len(want)/20 {
+		t.Errorf("only %d channel values change with the torso: the test frame does not show it", torsoShows)
+	}
+	pm, err := tr.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "model.ern")
+	if err := model.SavePortrait(path, pm); err != nil {
+		t.Fatal(err)
+	}
+	back, err := model.LoadPortrait(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.TorsoParams) != len(pm.TorsoParams) || back.TorsoParams[7] != pm.TorsoParams[7] || back.TorsoGrid == nil {
+		t.Error("the head+torso model did not round-trip")
+	}
+}

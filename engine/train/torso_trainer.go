@@ -39,6 +39,9 @@ type TorsoTrainer struct {
 	pcg   *rand.PCG
 	rng   *rand.Rand
 	State State
+
+	head      *model.Head      // the frozen head (SetHead), inference only
+	headModel *model.HeadModel // its model
 }
 
 // BackgroundF32 is a dataset's bc image as float32 RGB [H·W, 3] in [0, 1].
@@ -100,6 +103,9 @@ func NewTorsoTrainer(d *compute.Device, cfg model.Config, train, val *data.Datas
 
 // Release frees the trainer's device state.
 func (t *TorsoTrainer) Release() {
+	if t.head != nil {
+		t.head.Release()
+	}
 	if t.step != nil {
 		t.step.Release()
 	}
