@@ -42,7 +42,6 @@ type pulseOut struct {
 	latSum    time.Duration // sink latency + what the stream buffers ahead of the read index, summed over readings
 	latN      int           // while playing
 	underruns int
-	polled    bool
 	drained   bool
 	perr      error
 	stop      chan struct{}
@@ -225,7 +224,6 @@ func (p *pulseOut) poll() {
 			p.latSum += sink + p.dur(rep.WriteIndex-rep.ReadIndex)
 			p.latN++
 		}
-		p.polled = true
 		p.mu.Unlock()
 	}
 }

@@ -290,15 +290,11 @@ func (s *source) feedClip(c *audio.Clip) {
 }
 
 // pcmReader serves the source's PCM to the sound output as signed 16-bit little-endian, waiting for a live stream,
-// and counts the bytes handed over. At the end it returns eof (io.EOF unless the output wants its own value).
+// and counts the bytes handed over. At the end it returns io.EOF.
 type pcmReader struct {
 	s     *source
 	pos   int // next sample
 	limit int // samples to play at most (0 = all)
-	eof   error
-	// maxWait, when set, bounds how long Read waits for a live stream: it then returns 0 bytes (PulseAudio's
-	// client must not block in its reader, or the connection's replies stall behind it).
-	maxWait time.Duration
 
 	mu        sync.Mutex
 	pulled    int64
@@ -313,16 +309,6 @@ func (p *pcmReader) Read(b []byte) (int, error) {
 	s.mu.Lock()
 	if !p.ready() {
 		p.setWaiting(true)
-		if p.maxWait > 0 {
-			// Wake up after maxWait even without data (a timer broadcast), and hand over nothing.
-			t := time.AfterFunc(p.maxWait, func() { s.mu.Lock(); s.mu.Unlock(); s.cond.Broadcast() })
-			s.cond.Wait()
-			t.Stop()
-			if !p.ready() {
-				s.mu.Unlock()
-				return 0, nil
-			}
-		}
 		for !p.ready() {
 			s.cond.Wait()
 		}
@@ -347,9 +333,6 @@ func (p *pcmReader) Read(b []byte) (int, error) {
 	}
 	p.mu.Unlock()
 	if n == 0 {
-		if p.eof != nil {
-			return 0, p.eof
-		}
 		return 0, io.EOF
 	}
 	return 2 * n, nil
