@@ -5,11 +5,15 @@
 //	         [--seed N] [--num_rays N] [--lr X] [--lr_net X] [--val_every N] [--ckpt_every N] [--log-json FILE]
 //	         [--error_map [--error_map_every K]] [--finetune_lips | --stages head,lips] [--lips_iters N]
 //	         [--lips_loss smooth] [--lips_lr_upstream] [--lpips-weights FILE]
+//	         [--torso [--head_ckpt HEAD.ern] | --stages head,lips,torso] [--torso_iters N] [--torso_loss l2]
 //
 // The workspace holds checkpoints/latest.ern (the whole training state; a run resumes from it), model.ern (the
 // EMA head for ernplay), log.txt, validation renders (GT | render | error) as PNG and, with --error_map,
 // error_maps/*.png. Stage 1 (head) runs by default; --finetune_lips runs stage 2 (lips) from the workspace's
-// finished stage-1 checkpoint; --stages head,lips runs both in one command.
+// finished stage-1 checkpoint; --stages head,lips runs both in one command. --torso runs stage 3 (the torso, head
+// frozen) under the head model --head_ckpt (default: the workspace's model.ern), checkpointing to
+// checkpoints/torso.ern and writing model.ern as a head+torso model (kind ernerf: head, torso, its occupancy, bc
+// and the track), which ernplay plays as whole frames; --stages head,lips,torso runs all three.
 package main
 
 import (
@@ -58,6 +62,8 @@ type options struct {
 	stagesFlag, lipsLoss, lpipsWeights     string
 	lipsLRUpstream                         bool
 	stages                                 []string
+	torsoIters                             int
+	torsoLoss                              string
 }
 
 func parse(args []string, log io.Writer) (*options, string, error) {
@@ -88,8 +94,10 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	fs.StringVar(&o.lpipsWeights, "lpips-weights", "", "LPIPS weights for the lips stage (default: $ERN_LPIPS_WEIGHTS, then the cache; without them the stage is photometric only)")
 	fs.IntVar(&o.errorMapEvery, "error_map_every", 0, "steps between error-map PNGs in error_maps/ (default: the checkpoint interval)")
 	fs.IntVar(&o.errorMapGrid, "error_map_grid", 0, "error-table side (default 256)")
-	fs.BoolVar(&o.torso, "torso", false, "stage 3 (torso): not available yet")
-	fs.StringVar(&o.headCkpt, "head_ckpt", "", "head model for the torso stage")
+	fs.BoolVar(&o.torso, "torso", false, "stage 3 (torso, head frozen) under --head_ckpt (= --stages torso)")
+	fs.StringVar(&o.headCkpt, "head_ckpt", "", "head model (model.ern of a head or lips run) for the torso stage (default: the workspace's model.ern)")
+	fs.IntVar(&o.torsoIters, "torso_iters", 0, "steps of the torso stage (default: --iters with --torso alone, else twice the head stage's, ER-NeRF's 200000 after 100000)")
+	fs.StringVar(&o.torsoLoss, "torso_loss", "l2", "criterion of the torso stage, as --loss (ER-NeRF: MSE)")
 	fs.BoolVar(&o.test, "test", false, "render the validation split with the workspace's model and report PSNR")
 	fs.BoolVar(&o.errorMap, "error_map", false, "error-map guided ray sampling in the head stage (spec §12.2)")
 	fs.Usage = func() {
@@ -103,10 +111,13 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	if fs.NArg() != 1 {
 		return nil, "", fmt.Errorf("need exactly one dataset folder, got %d arguments (erntrain -h)", fs.NArg())
 	}
-	if o.torso || o.headCkpt != "" {
-		return nil, "", errors.New("--torso / --head_ckpt (stage 3) are not available in this version of erntrain yet")
-	}
 	switch {
+	case o.torso && o.finetuneLips:
+		return nil, "", errors.New("--torso and --finetune_lips are different stages: use --stages lips,torso")
+	case o.torso && o.stagesFlag != "" && o.stagesFlag != "torso":
+		return nil, "", fmt.Errorf("--torso runs the torso stage alone; it contradicts --stages %s", o.stagesFlag)
+	case o.torso:
+		o.stages = []string{"torso"}
 	case o.stagesFlag != "" && o.finetuneLips && o.stagesFlag != "lips":
 		return nil, "", fmt.Errorf("--finetune_lips runs the lips stage alone; it contradicts --stages %s", o.stagesFlag)
 	case o.finetuneLips:
@@ -117,15 +128,18 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 		o.stages = strings.Split(o.stagesFlag, ",")
 	}
 	switch strings.Join(o.stages, ",") {
-	case "head", "lips", "head,lips":
+	case "head", "lips", "head,lips", "torso", "lips,torso", "head,lips,torso", "head,torso":
 	default:
-		if slices.Contains(o.stages, "torso") {
-			return nil, "", fmt.Errorf("--stages %s: the torso stage is not available in this version of erntrain yet", o.stagesFlag)
-		}
-		return nil, "", fmt.Errorf("--stages %q: head, lips or head,lips", o.stagesFlag)
+		return nil, "", fmt.Errorf("--stages %q: head, lips and torso in that order (head,lips; head,lips,torso; torso …)", o.stagesFlag)
 	}
-	if o.lipsIters < 0 || o.errorMapEvery < 0 || o.errorMapGrid < 0 {
-		return nil, "", errors.New("--lips_iters, --error_map_every and --error_map_grid must not be negative")
+	if o.headCkpt != "" && !slices.Contains(o.stages, "torso") {
+		return nil, "", errors.New("--head_ckpt is the torso stage's head: add --torso")
+	}
+	if o.headCkpt != "" && slices.Contains(o.stages, "head") {
+		return nil, "", errors.New("--head_ckpt gives the torso stage a trained head: it contradicts training one (--stages head,…)")
+	}
+	if o.lipsIters < 0 || o.errorMapEvery < 0 || o.errorMapGrid < 0 || o.torsoIters < 0 {
+		return nil, "", errors.New("--lips_iters, --torso_iters, --error_map_every and --error_map_grid must not be negative")
 	}
 	return o, fs.Arg(0), nil
 }
@@ -157,9 +171,25 @@ func run(args []string, out, log io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--lips_loss: %w", err)
 	}
+	tlc, err := lossConfig(o.torsoLoss)
+	if err != nil {
+		return fmt.Errorf("--torso_loss: %w", err)
+	}
 	cfg, err := model.LoadConfig(o.preset, o.config)
 	if err != nil {
 		return err
+	}
+	torsoOnly := len(o.stages) == 1 && o.stages[0] == "torso"
+	var head *model.HeadModel
+	if torsoOnly {
+		// the head model decides the head's configuration (and so the features the dataset is loaded with)
+		if head, err = loadHeadFor(o); err != nil {
+			return err
+		}
+		cfg.Head, cfg.Render = head.Config.Head, head.Config.Render
+		if o.asr != "" {
+			return errors.New("--asr_model: the torso stage uses the head model's features")
+		}
 	}
 	if o.asr != "" {
 		if err := cfg.Head.SetFeatures(o.asr); err != nil {
@@ -217,10 +247,18 @@ func run(args []string, out, log io.Writer) error {
 		len(trainDS.Frames), len(valDS.Frames), trainDS.Intrinsics.W, trainDS.Intrinsics.H, cfg.Head.Features, dev.Info())
 	for _, stage := range o.stages {
 		var err error
-		if stage == "head" {
+		switch stage {
+		case "head":
 			err = trainStage(dev, cfg, lc, o, false, trainDS, valDS, logw)
-		} else {
+		case "lips":
 			err = trainStage(dev, cfg, llc, o, true, trainDS, valDS, logw)
+		case "torso":
+			if head == nil {
+				if head, err = loadHeadFor(o); err != nil {
+					return err
+				}
+			}
+			err = torsoStage(dev, cfg, tlc, o, head, trainDS, valDS, logw)
 		}
 		if err != nil {
 			return err

@@ -24,7 +24,13 @@ func TestParseStages(t *testing.T) {
 		{[]string{"ds", "--finetune_lips"}, "lips"},
 		{[]string{"ds", "--stages", "head,lips"}, "head,lips"},
 		{[]string{"ds", "--stages", "lips", "--finetune_lips"}, "lips"},
-		{[]string{"ds", "--stages", "head,lips,torso"}, "error: --stages head,lips,torso: the torso stage"},
+		{[]string{"ds", "--stages", "head,lips,torso"}, "head,lips,torso"},
+		{[]string{"ds", "--torso", "--head_ckpt", "h.ern"}, "torso"},
+		{[]string{"ds", "--torso", "--finetune_lips"}, "error: --torso and --finetune_lips"},
+		{[]string{"ds", "--torso", "--stages", "head"}, "error: --torso runs the torso stage alone"},
+		{[]string{"ds", "--head_ckpt", "h.ern"}, "error: --head_ckpt is the torso stage's head"},
+		{[]string{"ds", "--stages", "head,torso", "--head_ckpt", "h.ern"}, "error: --head_ckpt gives"},
+		{[]string{"ds", "--stages", "torso,head"}, "error: --stages \"torso,head\""},
 		{[]string{"ds", "--stages", "lips,head"}, "error: --stages \"lips,head\""},
 		{[]string{"ds", "--stages", "head", "--finetune_lips"}, "error: --finetune_lips runs the lips stage alone"},
 		{[]string{"ds", "--lips_iters", "-1"}, "error: --lips_iters"},
@@ -111,5 +117,50 @@ func TestStagesHeadLips(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(ws, "log.txt")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestStagesTorso runs `erntrain --stages head,torso` on a 48² synthetic portrait with the tiny preset for a few
+// steps of each: the torso stage trains under the head the head stage wrote and replaces model.ern with a
+// head+torso model; `--torso --head_ckpt` in a second workspace continues from that model's head; a missing head
+// is one line.
+func TestStagesTorso(t *testing.T) {
+	optest.Device(t)
+	dir, ws, ws2 := t.TempDir(), t.TempDir(), t.TempDir()
+	if _, err := synth.Generate(dir, speech(1.2), synth.Options{Size: 48, Frames: 24, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	var out, log bytes.Buffer
+	err := run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "4", "--torso_iters", "6", "--num_rays",
+		"512", "--val_frames", "1", "--stages", "head,torso"}, &out, &log)
+	if err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), log.String())
+	}
+	t.Log(out.String())
+	m, err := model.LoadPortrait(filepath.Join(ws, "model.ern"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Head.Meta["torso_steps"] != "6" || m.Head.Meta["stage"] != "head" || m.TorsoGrid == nil {
+		t.Errorf("model metadata %v (torso grid %v)", m.Head.Meta, m.TorsoGrid != nil)
+	}
+	st, err := train.CheckpointState(filepath.Join(ws, "checkpoints", "torso.ern"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Stage != "torso" || st.Step != 6 {
+		t.Errorf("torso checkpoint state %+v", st)
+	}
+	out.Reset()
+	if err := run([]string{dir, "--workspace", ws2, "--torso", "--head_ckpt", filepath.Join(ws, "model.ern"), "--iters", "3",
+		"--num_rays", "512", "--val_frames", "1"}, &out, &log); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if _, err := model.LoadPortrait(filepath.Join(ws2, "model.ern")); err != nil {
+		t.Error(err)
+	}
+	err = run([]string{dir, "--workspace", t.TempDir(), "--torso"}, &out, &log)
+	if err == nil || !strings.Contains(err.Error(), "needs a trained head") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("--torso without a head: %v", err)
 	}
 }
