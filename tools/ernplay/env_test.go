@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -147,8 +148,12 @@ func settle(server string, d time.Duration) {
 
 // removeStaleX removes the lock and socket of X display n when the process that holds the lock is gone.
 func removeStaleX(n int) {
-	lock := fmt.Sprintf("/tmp/.X%d-lock", n)
+	lock, sock := fmt.Sprintf("/tmp/.X%d-lock", n), fmt.Sprintf("/tmp/.X11-unix/X%d", n)
 	b, err := os.ReadFile(lock)
+	if errors.Is(err, os.ErrNotExist) {
+		os.Remove(sock) // a server holds its lock while it runs: a socket without one is left over
+		return
+	}
 	if err != nil {
 		return
 	}
@@ -158,7 +163,7 @@ func removeStaleX(n int) {
 	}
 	if syscall.Kill(pid, 0) == syscall.ESRCH {
 		os.Remove(lock)
-		os.Remove(fmt.Sprintf("/tmp/.X11-unix/X%d", n))
+		os.Remove(sock)
 	}
 }
 
