@@ -12,7 +12,7 @@ import (
 
 // tinyHeadModel is a random tiny head (grids widened so the field has structure) with a two-frame track seen
 // from the front.
-func tinyHeadModel(t *testing.T, w, h int) *model.HeadModel {
+func tinyHeadModel(t testing.TB, w, h int) *model.HeadModel {
 	cfg, err := model.Preset("tiny")
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,12 @@
 package player
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
 
+	"ern/compute"
 	"ern/compute/optest"
 	"ern/engine/model"
 	"ern/engine/render"
@@ -13,7 +15,7 @@ import (
 
 // tinyPortraitModel is tinyHeadModel with a random torso (tiled grid widened so α and colour vary over the image),
 // a 2D occupancy empty over the left half of the grid's fast axis, and a bc gradient.
-func tinyPortraitModel(t *testing.T, w, h int) *model.PortraitModel {
+func tinyPortraitModel(t testing.TB, w, h int) *model.PortraitModel {
 	hm := tinyHeadModel(t, w, h)
 	hm.Config.Torso.IndNum = hm.Config.Head.IndNum
 	l, err := model.TorsoLayout(hm.Config.Torso)
@@ -221,4 +223,70 @@ func TestPortraitRendererBadInput(t *testing.T) {
 		t.Fatalf("the head-only kind: %v", err)
 	}
 	r.Release()
+}
+
+// BenchmarkPortraitFrame draws whole head+torso frames as the player records them (one submission each): the
+// tiny head at its random parameters over an all-occupied grid, ER-NeRF's default torso with the half-empty 2D
+// occupancy of tinyPortraitModel; "torso" times the torso-over-bc background alone.
+func BenchmarkPortraitFrame(b *testing.B) {
+	d := optest.Device(b)
+	for _, size := range []int{256, 512} {
+		for _, part := range []string{"torso", "whole"} {
+			b.Run(fmt.Sprintf("%s-%d", part, size), func(b *testing.B) {
+				m := tinyPortraitModel(b, size, size)
+				m.Head.Config.Torso = model.DefaultTorsoConfig()
+				m.Head.Config.Torso.IndNum = m.Head.Config.Head.IndNum
+				l, err := model.TorsoLayout(m.Head.Config.Torso)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.TorsoParams = model.InitTorsoParams(m.Head.Config.Torso, l, rand.New(rand.NewPCG(1, 1)))
+				f, err := m.File()
+				if err != nil {
+					b.Fatal(err)
+				}
+				rend, err := NewRenderer(d, f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer rend.Release()
+				pr := rend.(*portraitRenderer)
+				out, err := d.NewBuffer(4*size*size, compute.DeviceLocal)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer out.Release()
+				rec := d.Record()
+				defer rec.Release()
+				win := optest.NewRand(1).Uniform32(rend.Features().Window*rend.Features().Dim, 0, 2)
+				draw := func(k int) {
+					var err error
+					if part == "torso" {
+						pr.torso.Trim()
+						err = pr.tf.Record(rec, model.PoseMatrix(pr.cam.Pose), 0, pr.fr.BG)
+					} else {
+						err = rend.Draw(rec, k, win, NeutralState(), out)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := rec.Submit(); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := rend.Draw(rec, 0, win, NeutralState(), out); err != nil { // sets the pose; compiles
+					b.Fatal(err)
+				}
+				if err := rec.Submit(); err != nil {
+					b.Fatal(err)
+				}
+				draw(1)
+				b.ResetTimer()
+				for i := range b.N {
+					draw(i)
+				}
+				b.ReportMetric(1000*b.Elapsed().Seconds()/float64(b.N), "ms/frame")
+			})
+		}
+	}
 }
