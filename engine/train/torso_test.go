@@ -167,6 +167,19 @@ func TestTorsoStepGPU(t *testing.T) {
 		if math.Abs(float64(got)-want) > 1e-5*math.Abs(want)+1e-7 {
 			t.Errorf("occupancy %v: step loss %.7g, reference %.7g", occ, got, want)
 		}
+		// the field's outputs and the composite backward's gradients at the step's pixels
+		ga, _ := compute.Download[float32](tr.step.alpha)
+		gc, _ := compute.Download[float32](tr.step.rgb)
+		gdA, _ := compute.Download[float32](tr.step.dAlpha)
+		gdC, _ := compute.Download[float32](tr.step.dRGB)
+		pred, target := TorsoCompositeRef(out.Alpha, out.RGB, pix, m, tr.bc, gt)
+		_, g, _ := loss.Ref(loss.Config{Kind: loss.MSE}, pred, target, nil)
+		wdA, wdC := TorsoCompositeBackwardRef(out.Alpha, out.RGB, pix, m, tr.bc, g)
+		tol := optest.Tol{Abs: 1e-6, Rel: 1e-4, RelL2: 1e-5}
+		optest.Compare(t, "alpha", ga[:len(pix)], out.Alpha, tol)
+		optest.Compare(t, "rgb", gc[:3*len(pix)], out.RGB, tol)
+		optest.Compare(t, "dL/dalpha", gdA[:len(pix)], wdA, optest.Tol{Abs: 1e-8, Rel: 1e-4, RelL2: 1e-5})
+		optest.Compare(t, "dL/drgb", gdC[:3*len(pix)], wdC, optest.Tol{Abs: 1e-8, Rel: 1e-4, RelL2: 1e-5})
 		p1, _ := compute.Download[float32](tr.Torso.Params)
 		moved := 0
 		for k := range p0 {
