@@ -1658,18 +1658,17 @@ var manifest = []Kernel{
 		Bindings: []Binding{
 			{Binding: 0, Name: "Alpha", ReadOnly: true},
 			{Binding: 1, Name: "RGB", ReadOnly: true},
-			{Binding: 2, Name: "Mask", ReadOnly: true},
+			{Binding: 2, Name: "Idx", ReadOnly: true},
 			{Binding: 3, Name: "BC", ReadOnly: true},
 			{Binding: 4, Name: "Out", ReadOnly: false},
 		},
 		Push: []Member{
 			{Name: "n", Type: "uint", Offset: 0, Size: 4},
-			{Name: "use_mask", Type: "uint", Offset: 4, Size: 4},
 		},
-		PushSize:   8,
+		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "d53b3267840f2756cc3755faa3131d312c5a0dac67b66dec0367f1e2327327b6",
+		SourceHash: "f3b346e5aca2b793df2da0a935375ec01265746ea05bb8291d0901bb59d44122",
 	},
 	{
 		Name: "torso_composite_train_bwd",

@@ -81,7 +81,6 @@ func (t *TorsoTrainer) RenderWhole(ds *data.Dataset, i int) (img, gt []float32, 
 		return nil, nil, err
 	}
 	defer tf.Release()
-	tf.UseOcc = t.step.UseOcc
 	if err := h.SetWindows(f.Windows); err != nil {
 		return nil, nil, err
 	}

@@ -139,6 +139,14 @@ func (t *TorsoTrainer) Step() (float32, error) {
 	return l, err
 }
 
+// occGrid is the occupancy grid renders skip pixels by (nil without the skip).
+func (t *TorsoTrainer) occGrid() *render.TorsoGrid {
+	if t.step.UseOcc {
+		return t.step.Grid
+	}
+	return nil
+}
+
 // Grid is the trainer's torso occupancy grid.
 func (t *TorsoTrainer) Grid() *render.TorsoGrid { return t.step.Grid }
 
@@ -164,12 +172,11 @@ func (t *TorsoTrainer) Validate(ds *data.Dataset, frames int) (*TorsoValidation,
 	frames = min(max(frames, 1), len(ds.Frames))
 	in := ds.Intrinsics
 	n := in.W * in.H
-	tf, err := model.NewTorsoFrame(t.R, t.Torso, t.step.Grid, t.bc, in.W, in.H)
+	tf, err := model.NewTorsoFrame(t.R, t.Torso, t.occGrid(), t.bc, in.W, in.H)
 	if err != nil {
 		return nil, err
 	}
 	defer tf.Release()
-	tf.UseOcc = t.step.UseOcc
 	d := t.R.Device()
 	out, err := d.NewBuffer(12*n, compute.HostVisible)
 	if err != nil {
