@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 
 	"ern/compute"
 	"ern/engine/loss"
@@ -29,22 +30,29 @@ type TorsoStep struct {
 	Grid  *render.TorsoGrid
 	Opt   *nn.AdamW
 	Loss  loss.Config
-	// UseOcc applies the 2D torso occupancy: pixels it skips take α = 0 (pred = bc) and pass no gradient.
+	// UseOcc applies the 2D torso occupancy: pixels it skips take α = 0 (pred = bc), pass no gradient and are
+	// not evaluated (the field runs over the kept pixels, compacted).
 	UseOcc bool
 	Steps  int
 
-	lossK                                    *loss.Loss
-	fwd, bwd, reg                            *compute.Kernel
-	rays                                     *render.RayBuffers
-	bc, gt                                   *compute.Buffer // [H·W, 3]; gt host-visible
-	coords, occ, mask, alpha, rgb, dAlpha    *compute.Buffer
-	dRGB, pred, target, value, grad, meanBuf *compute.Buffer
-	scratch                                  *compute.Buffer
-	rec                                      *compute.Recorder
-	w, h                                     int
+	lossK         *loss.Loss
+	fwd, bwd, reg *compute.Kernel
+	bc, gt        *compute.Buffer // [H·W, 3]; gt host-visible
+	// host-visible per-step inputs: pixels [N] u32, their rows in the kept set [N] u32 (0xffffffff: skipped), the
+	// kept pixels' (row_n, col_n) [K ≤ N, 2]
+	pix, idx, coords                   *compute.Buffer
+	alpha, rgb, dAlpha, dRGB           *compute.Buffer // [K], [K, 3]
+	pred, target, value, grad, meanBuf *compute.Buffer
+	scratch                            *compute.Buffer
+	rec                                *compute.Recorder
+	w, h, n                            int
+	grid                               []float32 // host copy of the occupancy grid (RefreshOccupancy)
+	gridMean                           float64
+	hostPix, hostIdx                   []uint32 // the last step's pixels and their rows
+	hostCoords                         []float32
 }
 
-type torsoCompPush struct{ N, UseMask uint32 }
+type torsoCompPush struct{ N uint32 }
 
 type anchorRegPush struct{ Off, K uint32 }
 
@@ -58,7 +66,12 @@ func NewTorsoStep(r *render.Renderer, t *model.Torso, tc model.TrainConfig, lc l
 		return nil, fmt.Errorf("train: torso background of %d values, want %d×%d RGB", len(bc), w, h)
 	}
 	d := r.Device()
-	s := &TorsoStep{Dev: d, R: r, Torso: t, Loss: lc, UseOcc: true, w: w, h: h}
+	if n <= 0 {
+		return nil, fmt.Errorf("train: a torso step of %d pixels", n)
+	}
+	s := &TorsoStep{Dev: d, R: r, Torso: t, Loss: lc, UseOcc: true, w: w, h: h, n: n,
+		grid: make([]float32, render.TorsoGridSize*render.TorsoGridSize), hostPix: make([]uint32, n),
+		hostIdx: make([]uint32, n), hostCoords: make([]float32, 0, 2*n)}
 	fail := func(err error) (*TorsoStep, error) {
 		s.Release()
 		return nil, err
@@ -81,16 +94,13 @@ func NewTorsoStep(r *render.Renderer, t *model.Torso, tc model.TrainConfig, lc l
 			return fail(err)
 		}
 	}
-	if s.rays, err = r.NewRayBuffers(n); err != nil {
-		return fail(err)
-	}
 	for _, b := range []struct {
 		dst   **compute.Buffer
 		bytes int
 		mem   compute.Memory
 	}{{&s.bc, 12 * w * h, compute.DeviceLocal}, {&s.gt, 12 * w * h, compute.HostVisible},
-		{&s.coords, 8 * n, compute.DeviceLocal}, {&s.occ, 4 * n, compute.DeviceLocal},
-		{&s.mask, 4 * n, compute.DeviceLocal}, {&s.alpha, 4 * n, compute.DeviceLocal},
+		{&s.pix, 4 * n, compute.HostVisible}, {&s.idx, 4 * n, compute.HostVisible},
+		{&s.coords, 8 * n, compute.HostVisible}, {&s.alpha, 4 * n, compute.DeviceLocal},
 		{&s.rgb, 12 * n, compute.DeviceLocal}, {&s.dAlpha, 4 * n, compute.DeviceLocal},
 		{&s.dRGB, 12 * n, compute.DeviceLocal}, {&s.pred, 12 * n, compute.DeviceLocal},
 		{&s.target, 12 * n, compute.DeviceLocal}, {&s.value, 12 * n, compute.DeviceLocal},
@@ -109,14 +119,11 @@ func NewTorsoStep(r *render.Renderer, t *model.Torso, tc model.TrainConfig, lc l
 
 // Release frees the step's buffers (not the torso).
 func (s *TorsoStep) Release() {
-	for _, b := range []*compute.Buffer{s.bc, s.gt, s.coords, s.occ, s.mask, s.alpha, s.rgb, s.dAlpha, s.dRGB, s.pred,
+	for _, b := range []*compute.Buffer{s.bc, s.gt, s.pix, s.idx, s.coords, s.alpha, s.rgb, s.dAlpha, s.dRGB, s.pred,
 		s.target, s.value, s.grad, s.meanBuf, s.scratch} {
 		if b != nil {
 			b.Release()
 		}
-	}
-	if s.rays != nil {
-		s.rays.Release()
 	}
 	if s.Grid != nil {
 		s.Grid.Release()
@@ -127,13 +134,6 @@ func (s *TorsoStep) Release() {
 	if s.rec != nil {
 		s.rec.Release()
 	}
-}
-
-func (s *TorsoStep) useMask() uint32 {
-	if s.UseOcc {
-		return 1
-	}
-	return 0
 }
 
 // UpdateOccupancy runs the torso occupancy update (spec §6) with a frame's pose and code row in its own
@@ -150,16 +150,66 @@ func (s *TorsoStep) UpdateOccupancy(pose [16]float32, code int, seed uint32) err
 		return fmt.Errorf("train: torso occupancy update: %w", err)
 	}
 	s.Torso.Trim()
+	return s.RefreshOccupancy()
+}
+
+// RefreshOccupancy reads the occupancy grid and its mean back into the host copy the steps draw their skip
+// from (after an update, or after the grid was uploaded).
+func (s *TorsoStep) RefreshOccupancy() error {
+	g, err := compute.Download[float32](s.Grid.Grid)
+	if err != nil {
+		return err
+	}
+	st, err := compute.Download[float32](s.Grid.Stats)
+	if err != nil {
+		return err
+	}
+	copy(s.grid, g)
+	s.gridMean = float64(st[0])
 	return nil
+}
+
+// drawPixels draws the step's N pixels uniformly with replacement (PCG from seed), decides the occupancy skip
+// from the host copy of the grid (spec §6's query: bilinear occupancy > min(thresh, mean)) and writes the
+// pixels, their rows and the kept pixels' coordinates into the host-visible buffers; it returns K.
+func (s *TorsoStep) drawPixels(seed uint32) (int, error) {
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x70750))
+	hw := s.w * s.h
+	thresh := min(s.R.Config().TorsoThresh, s.gridMean)
+	s.hostCoords = s.hostCoords[:0]
+	for i := range s.n {
+		p := rng.IntN(hw)
+		s.hostPix[i] = uint32(p)
+		x := render.TorsoCoords(p, s.w, s.h)
+		if s.UseOcc && !(render.TorsoSample(s.grid, render.TorsoGridSize, x) > thresh) {
+			s.hostIdx[i] = 0xffffffff
+			continue
+		}
+		s.hostIdx[i] = uint32(len(s.hostCoords) / 2)
+		s.hostCoords = append(s.hostCoords, float32(x[0]), float32(x[1]))
+	}
+	for _, up := range []error{compute.Upload(s.pix, s.hostPix), compute.Upload(s.idx, s.hostIdx)} {
+		if up != nil {
+			return 0, up
+		}
+	}
+	k := len(s.hostCoords) / 2
+	if k > 0 {
+		if err := compute.Upload(s.coords, s.hostCoords); err != nil {
+			return 0, err
+		}
+	}
+	return k, nil
 }
 
 // Run records and submits one torso step on frame f (spec §10.3), in order:
 //
-//	random pixels → (row_n, col_n) and the 2D occupancy → torso field (the frame's pose and code row) →
-//	torso·α + bc·(1 − α) → criterion vs the torso-over-bc target (mean) → + mean (1 − anchor.w)² → composite
-//	backward → torso backward → AdamW on the torso groups (lr × lrMult)
+//	N random pixels (drawn on the host, PCG from seed) → the 2D occupancy skip from the host copy of the grid →
+//	the kept pixels' (row_n, col_n) → torso field over the K kept pixels (the frame's pose and code row) →
+//	torso·α + bc·(1 − α) over all N (α = 0 where skipped) → criterion vs the torso-over-bc target (mean over N)
+//	→ + mean (1 − anchor.w)² → composite backward → torso backward → AdamW on the torso groups (lr × lrMult)
 //
-// and returns the step's loss.
+// and returns the step's loss. The per-step inputs travel in host-visible buffers: still one submission.
 func (s *TorsoStep) Run(f TorsoFrameInputs, seed uint32, lrMult float64) (float32, error) {
 	if len(f.GT) != 3*s.w*s.h || f.Cam.W != s.w || f.Cam.H != s.h {
 		return 0, fmt.Errorf("train: torso frame %d×%d with %d target values, the step was built for %d×%d", f.Cam.W,
@@ -172,22 +222,22 @@ func (s *TorsoStep) Run(f TorsoFrameInputs, seed uint32, lrMult float64) (float3
 		return 0, err
 	}
 	s.Torso.CodeRow = f.CodeRow
-	rec, n := s.rec, s.rays.N
-	if err := s.R.RecordRays(rec, s.rays, f.Cam, render.RaySet{Kind: render.SetRandom, N: n, Seed: seed}); err != nil {
+	rec, n := s.rec, s.n
+	k, err := s.drawPixels(seed)
+	if err != nil {
 		return 0, err
 	}
-	s.Grid.RecordQuery(rec, s.rays, s.w, s.h, s.coords, s.occ, s.mask)
-	b := model.TorsoBatch{X: s.coords, Alpha: s.alpha, RGB: s.rgb, N: n}
+	b := model.TorsoBatch{X: s.coords, Alpha: s.alpha, RGB: s.rgb, N: k}
 	if err := s.Torso.RecordForward(rec, b, true); err != nil {
 		return 0, err
 	}
-	push := &torsoCompPush{N: uint32(n), UseMask: s.useMask()}
-	rec.Dispatch1D(s.fwd, n, push, s.alpha, s.rgb, s.rays.Pix, s.mask, s.bc, s.gt, s.pred, s.target)
+	push := &torsoCompPush{N: uint32(n)}
+	rec.Dispatch1D(s.fwd, n, push, s.alpha, s.rgb, s.pix, s.idx, s.bc, s.gt, s.pred, s.target)
 	if err := s.lossK.Record(rec, s.Loss, 3*n, loss.Buffers{Pred: s.pred, Target: s.target, Value: s.value,
 		Grad: s.grad, Scratch: s.scratch, Mean: s.meanBuf}); err != nil {
 		return 0, err
 	}
-	rec.Dispatch1D(s.bwd, n, push, s.alpha, s.rgb, s.rays.Pix, s.mask, s.bc, s.grad, s.dAlpha, s.dRGB)
+	rec.Dispatch1D(s.bwd, n, push, s.alpha, s.rgb, s.pix, s.idx, s.bc, s.grad, s.dAlpha, s.dRGB)
 	if err := s.Torso.RecordBackward(rec, b, s.dAlpha, s.dRGB, nil); err != nil {
 		return 0, err
 	}

@@ -306,6 +306,9 @@ func (t *TorsoTrainer) Resume(path string) error {
 	if err := t.pcg.UnmarshalBinary(raw); err != nil {
 		return fmt.Errorf("train: %s: checkpoint rng: %w", path, err)
 	}
+	if err := t.step.RefreshOccupancy(); err != nil {
+		return err
+	}
 	t.step.Opt.SetSteps(st.AdamSteps)
 	t.State = st
 	return nil
