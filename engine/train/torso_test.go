@@ -446,6 +446,13 @@ func BenchmarkTorsoStep(b *testing.B) {
 			b.ReportMetric(float64(n*b.N)/el, "pixels/s")
 			b.ReportMetric(float64(compute.Commands()-c0)/float64(b.N), "commands/step")
 			b.ReportMetric(float64(compute.Submissions()-s0)/float64(b.N), "submits/step")
+			kept := 0
+			for _, v := range tr.step.hostIdx {
+				if v != 0xffffffff {
+					kept++
+				}
+			}
+			b.ReportMetric(float64(kept)/float64(n), "kept")
 		})
 	}
 }
