@@ -48,6 +48,10 @@ type source struct {
 	mono16     []float32 // scratch: resampled downmix
 }
 
+// resumeAhead is the margin, in frames, a starved live stream must rebuild before its sound resumes: 400 ms (a
+// 160 ms margin stalled again within seconds when the data came back in jittery blocks on a loaded machine).
+const resumeAhead = 10
+
 // maxAhead is how far the decoded input may run ahead of its use (rows past the renderer, PCM past the sound
 // output) before the feeder waits: 10 s, 250 rows of 2.5 KB plus 10 s of PCM.
 const maxAhead = 10 * time.Second
@@ -340,8 +344,8 @@ func (p *pcmReader) Read(b []byte) (int, error) {
 
 // ready reports (with s.mu held) whether Read can hand out samples now. Sound never runs past the picture: only
 // samples whose frame has its features (playable) are handed out, so a stalled live stream stops the sound where
-// it stops the picture; and once starved, the reader resumes only when startAhead more frames are playable, the
-// margin playback started with, so the picture can follow the sound when it comes back.
+// it stops the picture; and once starved, the reader resumes only when resumeAhead more frames are playable, so the
+// picture can follow the sound when it comes back and a stream that returns with jitter does not stall again.
 func (p *pcmReader) ready() bool {
 	s := p.s
 	if s.done || s.closed {
@@ -356,7 +360,7 @@ func (p *pcmReader) ready() bool {
 		return false
 	}
 	if p.rebuffer {
-		if avail < p.pos+s.frameSamples(startAhead) {
+		if avail < p.pos+s.frameSamples(resumeAhead) {
 			return false
 		}
 		p.rebuffer = false

@@ -294,32 +294,44 @@ loop:
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	playAt, spread := rec.playTime()
-	// The lag of the input in the recording, in 4 s windows of speech (it starts at 3 s): a gap in the sound (a
+	// The lag of the input in the recording, in 2 s windows of speech (it starts at 3 s): a gap in the sound (a
 	// stalled live stream, an underrun) changes it from that window on.
 	type window struct{ ws, lag int }
 	var wins []window
-	n := 4 * sinkRate
+	n := 2 * sinkRate
 	lo, hi := 0, len(rec.samples)
 	for ws := 3 * sinkRate; ws+n <= len(x); ws += n {
 		lag, corr := alignLag(rec.samples, x, ws, n, lo, hi)
 		if corr < 0.95 {
 			t.Logf("window at %.0f s: correlation %.3f, not used", float64(ws)/sinkRate, corr)
+			lo, hi = lo+n, hi+n
 			continue
 		}
 		wins = append(wins, window{ws, lag})
-		lo, hi = ws+lag-2*sinkRate, ws+lag+2*n
+		// The next window lies n further on, later by any gap in the sound (a stall of up to 12 s) but not earlier.
+		lo, hi = ws+n+lag-sinkRate, ws+n+lag+12*sinkRate
 	}
-	gaps := 0
+	gaps, small := 0, 0 // gaps in the sound of 0.5 s or more, and shorter ones
 	for i := 1; i < len(wins); i++ {
-		if wins[i].lag != wins[i-1].lag {
+		if d := wins[i].lag - wins[i-1].lag; d >= sinkRate/2 {
 			gaps++
+		} else if d != 0 {
+			small++
+		}
+		if wins[i].lag != wins[i-1].lag {
 			t.Logf("the sound moved by %.1f ms between %.0f s and %.0f s of input", float64(wins[i].lag-wins[i-1].lag)*1000/sinkRate,
 				float64(wins[i-1].ws)/sinkRate, float64(wins[i].ws)/sinkRate)
 		}
 	}
-	t.Logf("recording of %d samples in %d reads, t0 spread %v; input aligned in %d windows, lag %d, %d gaps",
-		len(rec.samples), len(rec.reads), spread, len(wins), wins[0].lag, gaps)
-	if len(wins) < len(x)/n/2 || spread > 5*time.Millisecond || gaps > 0 && stall == 0 || gaps != 1 && stall > 0 {
+	t.Logf("recording of %d samples in %d reads, t0 spread %v; input aligned in %d windows, lag %d, %d gaps, %d short ones",
+		len(rec.samples), len(rec.reads), spread, len(wins), wins[0].lag, gaps, small)
+	// A file plays without a gap; a live stream written by this test on a loaded machine may arrive late by a few
+	// ms now and then (at most 2 short gaps); the stalled stream has exactly its one long gap.
+	wantGaps := 0
+	if stall > 0 {
+		wantGaps = 1
+	}
+	if len(wins) < len(x)/n/2 || spread > 5*time.Millisecond || gaps != wantGaps || small > 0 && !live || small > 2 {
 		t.Fatalf("the recording does not align with the input (a gap in the sound?):\n%s", out)
 	}
 	// Segments of the recording with one lag. Where the lag changes (a stall), the boundary is found on 0.2 s chunks
