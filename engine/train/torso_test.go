@@ -298,6 +298,18 @@ func TestTorsoFit(t *testing.T) {
 	if math.Abs(v2.PSNR-v1.PSNR) > 1e-9 {
 		t.Errorf("resumed trainer renders %.6f dB, the saved one %.6f dB", v2.PSNR, v1.PSNR)
 	}
+	// both continue alike: the same frame and pixels (the RNG travels in the checkpoint), the same forward
+	l1, err := tr.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := tr2.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1 != l2 {
+		t.Errorf("step %d: straight run's loss %.9g, resumed run's %.9g", steps+1, l1, l2)
+	}
 	// a checkpoint of another stage is refused
 	if err := tr2.Resume(filepath.Join(t.TempDir(), "missing.ckpt")); err == nil {
 		t.Error("resuming a missing checkpoint succeeded")
