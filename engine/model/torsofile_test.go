@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"ern/compute"
 	"ern/engine/render"
 )
 
@@ -94,5 +95,12 @@ func TestPortraitFile(t *testing.T) {
 	m2.Head = nil
 	if _, err := m2.File(); err == nil || !strings.Contains(err.Error(), "torso without a head") {
 		t.Errorf("encoding a torso without a head: %v", err)
+	}
+}
+
+// TestTorsoFramePushLayout checks torso_composite_infer's push constants against the shaders' manifest.
+func TestTorsoFramePushLayout(t *testing.T) {
+	if err := compute.CheckPush("torso_composite_infer", torsoInferPush{}); err != nil {
+		t.Error(err)
 	}
 }

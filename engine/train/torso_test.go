@@ -568,3 +568,13 @@ func TestTorsoOccupancySkip(t *testing.T) {
 // skipped by (≤ 0.01 at the dilated cells around it), so its colour moves by about α at most. Measured in three
 // runs: 0.0043–0.0047, with 698–726 of 1024 pixels evaluated.
 const torsoSkipTol = 0.01
+
+// TestTorsoStagePushLayouts checks the torso stage's push-constant structs against the shaders' manifest.
+func TestTorsoStagePushLayouts(t *testing.T) {
+	for name, p := range map[string]any{"torso_composite_train_fwd": torsoCompPush{},
+		"torso_composite_train_bwd": torsoCompPush{}, "torso_anchor_reg": anchorRegPush{}} {
+		if err := compute.CheckPush(name, p); err != nil {
+			t.Error(err)
+		}
+	}
+}
