@@ -9,8 +9,10 @@ import (
 )
 
 // startAhead is how many frames' features beyond frame 0 must exist before the sound starts (a live stream's
-// margin over the extractor's lookahead): 4 frames = 160 ms, so sound starts after 312.5 ms of audio arrived.
-const startAhead = 4
+// margin over the extractor's lookahead): the margin a starved stream rebuilds (resumeAhead, 400 ms), so sound
+// starts after about 550 ms of audio arrived (the picture shows frame 0 before). 160 ms let a stream arriving in
+// jittery blocks on a loaded machine stall within its first seconds.
+const startAhead = resumeAhead
 
 // frameTime is when frame k is due: k/25 s.
 func frameTime(k int) time.Duration { return time.Duration(k) * time.Second / audio.FPS }
