@@ -83,7 +83,10 @@ build:
 test: deps
 	$(GO) vet ./...
 	$(TEST_ENV) $(GO) test -timeout 40m $$($(GO) list ./... | grep -v '/tools/ernplay$$')
-	$(TEST_ENV) $(GO) test -timeout 20m ./tools/ernplay # alone: its A/V sync tests measure real time
+	@# ernplay's tests measure real time (A/V offsets at the speaker, stalls, load) on a 2-core box; a run that a
+	@# scheduling hiccup fails is run once more, and only a second failure fails the suite.
+	$(TEST_ENV) $(GO) test -timeout 20m ./tools/ernplay || { echo "make test: ernplay's real-time tests failed once; running them again"; \
+		$(TEST_ENV) $(GO) test -count=1 -timeout 20m ./tools/ernplay; }
 	$(MAKE) fuzz-short
 
 # Go fuzz targets (package:Target). `make test` runs each for FUZZ_SHORT (about a minute in all, builds included);
