@@ -5,7 +5,7 @@
 //	         [--seed N] [--num_rays N] [--lr X] [--lr_net X] [--val_every N] [--ckpt_every N] [--log-json FILE]
 //	         [--error_map [--error_map_every K]] [--finetune_lips | --stages head,lips] [--lips_iters N]
 //	         [--lips_loss smooth] [--lips_lr_upstream] [--lpips-weights FILE]
-//	         [--torso [--head_ckpt HEAD.ern] | --stages head,lips,torso] [--torso_iters N] [--torso_loss l2]
+//	         [--torso [--head_ckpt HEAD.ern] | --stages head,lips,torso] [--torso_iters N] [--torso_loss l1]
 //
 // The workspace holds checkpoints/latest.ern (the whole training state; a run resumes from it), model.ern (the
 // EMA head for ernplay), log.txt, validation renders (GT | render | error) as PNG and, with --error_map,
@@ -97,7 +97,7 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	fs.BoolVar(&o.torso, "torso", false, "stage 3 (torso, head frozen) under --head_ckpt (= --stages torso)")
 	fs.StringVar(&o.headCkpt, "head_ckpt", "", "head model (model.ern of a head or lips run) for the torso stage (default: the workspace's model.ern)")
 	fs.IntVar(&o.torsoIters, "torso_iters", 0, "steps of the torso stage (default: --iters with --torso alone, else twice the head stage's, ER-NeRF's 200000 after 100000)")
-	fs.StringVar(&o.torsoLoss, "torso_loss", "l2", "criterion of the torso stage, as --loss (ER-NeRF: MSE)")
+	fs.StringVar(&o.torsoLoss, "torso_loss", "l1", "criterion of the torso stage, as --loss (the seed paper's recipe: L1; ER-NeRF: l2)")
 	fs.BoolVar(&o.test, "test", false, "render the validation split with the workspace's model and report PSNR")
 	fs.BoolVar(&o.errorMap, "error_map", false, "error-map guided ray sampling in the head stage (spec §12.2)")
 	fs.Usage = func() {
