@@ -23,6 +23,8 @@ type ContextRenderer interface {
 // around k, the training pose and eye value of ping-pong frame k (spec §14) and individual code 0, composited
 // over the model's background, and packed for display — all recorded into the player's recorder.
 type headRenderer struct {
+	dir     Direction
+	blinks  *blinker // automatic blinks (Direction.Blink "auto")
 	m       *model.HeadModel
 	r       *render.Renderer
 	head    *model.Head
@@ -112,6 +114,18 @@ func newHeadRendererFrom(d *compute.Device, m *model.HeadModel, bg []float32) (*
 	return hr, nil
 }
 
+// Direct sets how the model is performed (pose, eyes).
+func (hr *headRenderer) Direct(d Direction) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	hr.dir, hr.blinks = d, nil
+	if d.Blink == "auto" {
+		hr.blinks = newBlinker(hr.m.Track.Eyes, d.Seed)
+	}
+	return nil
+}
+
 func (hr *headRenderer) Size() (w, h int)             { return hr.cam.W, hr.cam.H }
 func (hr *headRenderer) Features() FeatureSpec        { return hr.spec }
 func (hr *headRenderer) Context() (before, after int) { return hr.before, hr.after }
@@ -158,12 +172,22 @@ func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st Fr
 	}
 	tr := hr.m.Track
 	i := mirror(k, len(tr.Eyes))
+	pose := i
+	if hr.dir.PoseStill {
+		pose = 0
+	}
 	for row := range 3 {
 		for col := range 4 {
-			hr.cam.Pose[row][col] = float64(tr.Poses[12*i+4*row+col])
+			hr.cam.Pose[row][col] = float64(tr.Poses[12*pose+4*row+col])
 		}
 	}
 	hr.head.Eye, hr.head.CodeRow = tr.Eyes[i], 0
+	switch {
+	case hr.dir.FixEye:
+		hr.head.Eye = float32(hr.dir.Eye)
+	case hr.blinks != nil:
+		hr.head.Eye = float32(hr.blinks.eye(float64(k) / 25))
+	}
 	hr.head.RecordAudio(r)
 	if err := hr.r.RecordRays(r, hr.fr.Rays, hr.cam, render.FullImage(hr.cam)); err != nil {
 		return err

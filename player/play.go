@@ -28,6 +28,7 @@ type Options struct {
 	Fullscreen bool          // start in fullscreen
 	Verbose    bool          // live stats every second
 	Limit      time.Duration // play only the start (0 = all)
+	Direction  Direction     // pose and eyes of an ER-NeRF model (the zero value: ER-NeRF's training tracks)
 	AVOffset   time.Duration // show the picture this much later than the sound path's reported position
 	//                          (a device whose latency cannot be queried; negative shows it earlier)
 	Trace string    // write one JSON line per presented frame (frame, clock, wall time) to this file
@@ -184,6 +185,13 @@ func (r *run) setup() error {
 	t = r.mark("device", t)
 	if r.rend, err = NewRenderer(r.dev, f); err != nil {
 		return err
+	}
+	if dr, ok := r.rend.(Directable); ok {
+		if err := dr.Direct(r.opt.Direction); err != nil {
+			return err
+		}
+	} else if r.opt.Direction != (Direction{}) {
+		return fmt.Errorf("%s: the model takes no pose or eye direction", r.opt.Model)
 	}
 	w, h := r.rend.Size()
 	r.st.Size = [2]int{w, h}

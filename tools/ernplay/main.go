@@ -60,6 +60,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	writeCard := fs.String("write-testcard", "", "write a test-card model to `file` and exit")
 	size := fs.String("size", "512x512", "test-card frame size `WxH` (multiples of 64) for -write-testcard")
 	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, deepspeech, esperanto, hubert, wav2vec)")
+	pose := fs.String("pose", "track", "head pose of an ER-NeRF model: `track` (the training poses, ping-pong) or still (the first one)")
+	fixEye := fs.Float64("fix_eye", -1, "hold the eye value `v` in [0, 1] (0 open, 1 closed) on every frame, as ER-NeRF's --fix_eye (negative: off)")
+	blink := fs.String("blink", "track", "eyes of an ER-NeRF model: `track` (the training AU45 track, ping-pong) or auto (natural blinks every 2–6 s)")
+	blinkSeed := fs.Uint64("blink_seed", 1, "seed of the automatic blinks")
 	demo := fs.Bool("demo", false, "speak a sentence with espeak-ng and play it with the test card (window if there is a display, else -o, default demo.mp4)")
 	if err := fs.Parse(reorder(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -73,6 +77,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "ernplay:", oneLine(err))
 		return 1
+	}
+	switch *pose {
+	case "track":
+	case "still":
+		opt.Direction.PoseStill = true
+	default:
+		return fail(fmt.Errorf("-pose %q: track or still", *pose))
+	}
+	if *fixEye >= 0 {
+		opt.Direction.FixEye, opt.Direction.Eye = true, *fixEye
+	}
+	if *blink != "track" {
+		opt.Direction.Blink, opt.Direction.Seed = *blink, *blinkSeed
+	}
+	if err := opt.Direction.Validate(); err != nil {
+		return fail(err)
 	}
 	switch {
 	case *writeCard != "":
