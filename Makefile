@@ -115,17 +115,17 @@ DEMO_NOVEL := This is a sentence I never heard while I was trained, and I still 
 DEMO_ITERS ?= 1500
 
 # The demo is the product's main job on an embedded default: a synthetic talking portrait (an ER-NeRF dataset with
-# exact ground truth, demo/portrait.mp4), the tiny head trained on it with the seed paper's recipe (L1 head stage, then
-# the Smooth-L1 lips stage) on the default device (lavapipe on a CPU-only
-# box; demo/workspace holds checkpoints, log and validation renders; a rerun resumes), and the trained head
-# speaking a sentence it never heard — in a window when there is a display, else into demo/talking.mp4.
+# exact ground truth, demo/portrait.mp4), the tiny model trained on it through ER-NeRF's three stages with the seed
+# paper's recipe (L1 head stage, Smooth-L1 lips stage, L1 torso stage) on the default device (lavapipe on a CPU-only
+# box; demo/workspace holds checkpoints, log and validation renders; a rerun resumes), and the trained portrait
+# (head over torso over background) speaking a sentence it never heard — in a window when there is a display, else into demo/talking.mp4.
 demo: deps build
 	@mkdir -p demo
 	$(BIN)/ernsynth -size 128 -o demo/portrait -espeak "$(DEMO_TEXT)"
 	ffmpeg -y -loglevel error -framerate 25 -i demo/portrait/gt_imgs/%d.jpg -i demo/portrait/aud.wav \
 		-c:v libx264 -pix_fmt yuv420p -c:a aac -shortest demo/portrait.mp4
 	@echo "wrote demo/portrait.mp4 (the synthetic portrait speaking) and its dataset in demo/portrait/"
-	$(VK_ENV) $(BIN)/erntrain demo/portrait --workspace demo/workspace --preset tiny --iters $(DEMO_ITERS) --stages head,lips
+	$(VK_ENV) $(BIN)/erntrain demo/portrait --workspace demo/workspace --preset tiny --iters $(DEMO_ITERS) --stages head,lips,torso
 	espeak-ng -w demo/novel.wav "$(DEMO_NOVEL)"
 	$(VK_ENV) $(BIN)/ernplay demo/workspace/model.ern demo/novel.wav $(if $(DISPLAY),,-o demo/talking.mp4)
 
