@@ -72,6 +72,36 @@ func ParseKind(s string) (Kind, error) {
 	return 0, fmt.Errorf("audio: unknown feature kind %q (want deepspeech, esperanto, hubert, wav2vec or builtin)", s)
 }
 
+// checkNPYHeader reads the .npy preamble (magic, version, header length: 2 bytes in version 1, 4 in versions 2
+// and 3) and refuses a header longer than the file, which npyio would otherwise allocate in full (FuzzNPY found a
+// 26-byte file declaring an 822 MB header); it leaves f at its start.
+func checkNPYHeader(f *os.File) error {
+	var pre [12]byte
+	n, _ := io.ReadFull(f, pre[:])
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if n < 10 || string(pre[:6]) != "\x93NUMPY" {
+		return fmt.Errorf("no NUMPY magic")
+	}
+	hlen, start := int64(pre[8])|int64(pre[9])<<8, int64(10)
+	if pre[6] >= 2 {
+		if n < 12 {
+			return fmt.Errorf("truncated .npy preamble")
+		}
+		hlen = int64(pre[8]) | int64(pre[9])<<8 | int64(pre[10])<<16 | int64(pre[11])<<24
+		start = 12
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if start+hlen > st.Size() {
+		return fmt.Errorf("the .npy header declares %d bytes, the file holds %d after the preamble (truncated?)", hlen, st.Size()-start)
+	}
+	return nil
+}
+
 // readNPY reads a 3-D little-endian float32 or float64 .npy array (C or Fortran order) as float32 in C order.
 func readNPY(path string) (shape [3]int, data []float32, err error) {
 	f, err := os.Open(path)
@@ -85,6 +115,9 @@ func readNPY(path string) (shape [3]int, data []float32, err error) {
 			err = fmt.Errorf("audio: %s: malformed .npy file (%v)", path, p)
 		}
 	}()
+	if err := checkNPYHeader(f); err != nil {
+		return shape, nil, fmt.Errorf("audio: %s is not a .npy file: %w", path, err)
+	}
 	r, err := npyio.NewReader(f)
 	if err != nil {
 		return shape, nil, fmt.Errorf("audio: %s is not a .npy file: %w", path, err)
