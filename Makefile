@@ -99,7 +99,7 @@ FUZZ_SHORT ?= 20000x
 FUZZTIME ?= 5m
 fuzz-short:
 	@for t in $(FUZZ_TARGETS); do \
-		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZ_SHORT) -fuzzminimizetime 2s -parallel 2 \
+		$(GO) test ./$${t%%:*} -run '^$$' -fuzz "^$${t##*:}\$$" -fuzztime $(FUZZ_SHORT) -fuzzminimizetime 500x -parallel 2 \
 			|| exit 1; \
 	done
 fuzz:
