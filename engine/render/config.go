@@ -20,8 +20,8 @@ type Config struct {
 	// UpdateParts is how many of the grid's UpdatePartsAll Morton-ordered parts one occupancy update evaluates,
 	// in rotation (0 or UpdatePartsAll: the whole grid, as ER-NeRF; the first update always covers it all). A
 	// CPU-sized preset sets 1 to make updates 8× cheaper; each cell is then refreshed every 8 updates.
-	UpdateParts int `json:"update_parts,omitempty"`
-	ForceAllRays  bool    `json:"force_all_rays"` // ignore the point budget (ER-NeRF: patch_size > 1 or train_camera)
+	UpdateParts  int  `json:"update_parts,omitempty"`
+	ForceAllRays bool `json:"force_all_rays"` // ignore the point budget (ER-NeRF: patch_size > 1 or train_camera)
 }
 
 // DefaultConfig is ER-NeRF's renderer configuration (spec §0, §8.1).
