@@ -30,12 +30,11 @@ type Frame struct {
 type StepOptions struct {
 	LRMult     float64 // learning-rate multiplier (the schedule, spec §11)
 	StepFactor float32 // s = min(global_step / iters, 1) of the loss terms (spec §10)
-	// Full selects ER-NeRF's whole stage-1 loss (uncertainty reweighting, β terms, entropy, attention terms,
-	// spec §10.1 items 1–5); otherwise the plain mean photometric loss.
-	Full        bool
-	Uncertainty bool // uncertainty terms (off in the lips stage)
+	// Uncertainty turns on ER-NeRF's uncertainty terms (spec §10.1 item 1; off in the lips stage); the step always
+	// records the rest of the head loss (criterion, entropy, attention terms, items 2–5).
+	Uncertainty bool
 	EMA         bool // update the parameter EMA after the optimiser step
-	// Smooth adds ER-NeRF's jitter regulariser (spec §10.1 item 6; with Full): the head's extras at the step's
+	// Smooth adds ER-NeRF's jitter regulariser (spec §10.1 item 6): the head's extras at the step's
 	// sample points against those at points jittered by U(−1e−3, 1e−3)³, back-propagated through the jittered
 	// evaluation.
 	Smooth bool
@@ -61,12 +60,11 @@ type HeadStep struct {
 	EMA  *nn.EMA
 	Loss loss.Config
 
-	lossK                     *loss.Loss
 	headLoss                  *loss.HeadLoss
 	tens                      *tensor.Kernels
 	bg, gt                    *compute.Buffer // [H·W, 3] host-visible
-	pred, target, value, grad *compute.Buffer // [N, 3]
-	scratch, mean             *compute.Buffer // sum scratch; [1] host-visible mean loss
+	pred, target, grad        *compute.Buffer // [N, 3]
+	mean                      *compute.Buffer // [1] host-visible mean loss
 	rayLoss, dWS, headScratch *compute.Buffer // [N] per-ray loss (the error map reads it), [N], head-loss scratch
 	rec                       *compute.Recorder
 	Steps                     int // steps taken
@@ -109,9 +107,6 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 	if s.Opt, err = nn.NewAdamW(d, head.Layout.Size, nn.ERNeRFAdamW, head.Layout.Groups(tc, nil)); err != nil {
 		return fail(err)
 	}
-	if s.lossK, err = loss.New(d); err != nil {
-		return fail(err)
-	}
 	if s.headLoss, err = loss.NewHead(d); err != nil {
 		return fail(err)
 	}
@@ -124,8 +119,7 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 		mem   compute.Memory
 	}{{&s.bg, 12 * w * h, compute.HostVisible}, {&s.gt, 12 * w * h, compute.HostVisible},
 		{&s.pred, 12 * n, compute.DeviceLocal}, {&s.target, 12 * n, compute.DeviceLocal},
-		{&s.value, 12 * n, compute.DeviceLocal}, {&s.grad, 12 * n, compute.DeviceLocal},
-		{&s.scratch, 4 * tensor.SumScratch, compute.DeviceLocal}, {&s.mean, 4, compute.HostVisible},
+		{&s.grad, 12 * n, compute.DeviceLocal}, {&s.mean, 4, compute.HostVisible},
 		{&s.rayLoss, 4 * n, compute.DeviceLocal}, {&s.dWS, 4 * n, compute.DeviceLocal},
 		{&s.headScratch, 4 * loss.HeadScratch(n), compute.DeviceLocal}}
 	for _, b := range bufs {
@@ -145,7 +139,7 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 
 // Release frees the step's buffers.
 func (s *HeadStep) Release() {
-	for _, b := range []*compute.Buffer{s.bg, s.gt, s.pred, s.target, s.value, s.grad, s.scratch, s.mean, s.rayLoss,
+	for _, b := range []*compute.Buffer{s.bg, s.gt, s.pred, s.target, s.grad, s.mean, s.rayLoss,
 		s.dWS, s.headScratch, s.cells, s.jpos, s.raw, s.jex, s.djit, s.jsig, s.jrgb, s.js, s.lpVal} {
 		if b != nil {
 			b.Release()
@@ -326,7 +320,7 @@ func (s *HeadStep) Run(f Frame, seed uint32, o StepOptions) (StepResult, error) 
 	}
 	r.RecordBackground(rec, tb, s.bg, s.gt, s.pred, s.target)
 	lpipsImages := 0
-	if o.Full {
+	{
 		terms := loss.HeadTerms{Crit: s.Loss, StepFactor: o.StepFactor, Uncertainty: o.Uncertainty, Attention: true,
 			LambdaAmb: loss.LambdaAmb, MaxSteps: r.Config().MaxSteps, Face: f.Face, W: s.w}
 		if err := s.headLoss.Record(rec, terms, n, loss.HeadBuffers{Pred: s.pred, Target: s.target, WS: tb.WS,
@@ -344,28 +338,13 @@ func (s *HeadStep) Run(f Frame, seed uint32, o StepOptions) (StepResult, error) 
 		}
 		r.RecordBackgroundBackward(rec, tb, s.bg, s.grad)
 		s.tens.Axpby(rec, s.dWS, tb.DWS, n, 1, 1) // the entropy term's dL/dWS joins the background's
-	} else {
-		if err := s.lossK.Record(rec, s.Loss, 3*n, loss.Buffers{Pred: s.pred, Target: s.target, Value: s.value,
-			Grad: s.grad, Scratch: s.scratch, Mean: s.mean}); err != nil {
-			return StepResult{}, err
-		}
-		if lpipsImages, err = s.recordLPIPS(o, set); err != nil {
-			return StepResult{}, err
-		}
-		if sampled {
-			if err := s.ErrMap.RecordUpdate(rec, o.Image, n, s.cells, s.value, 3); err != nil {
-				return StepResult{}, err
-			}
-		}
-		r.RecordBackgroundBackward(rec, tb, s.bg, s.grad)
-		rec.Fill(tb.DExtraSum, 0)
 	}
 	r.RecordBackward(rec, tb)
 	if err := h.RecordBackward(rec, render.FieldBatch{Pos: tb.Pos, Dir: tb.Dir, N: tb.M}, tb.DSigma, tb.DRGB, tb.DExtra); err != nil {
 		return StepResult{}, err
 	}
 	h.RecordAudioBackward(rec)
-	smooth := o.Smooth && o.Full && tb.M > 0
+	smooth := o.Smooth && tb.M > 0
 	if smooth {
 		if err := s.recordSmooth(tb, o, seed); err != nil {
 			return StepResult{}, err

@@ -265,7 +265,7 @@ func (t *HeadTrainer) Step() (StepResult, error) {
 	}
 	f.Eye += float32(t.rng.Float64()*0.1 - 0.05)
 	seed := t.rng.Uint32()
-	o := StepOptions{StepFactor: float32(min(float64(st.Step)/float64(st.Iters), 1)), Full: true, Uncertainty: true,
+	o := StepOptions{StepFactor: float32(min(float64(st.Step)/float64(st.Iters), 1)), Uncertainty: true,
 		EMA: st.Step%t.Opt.EMAEvery == 0, Smooth: !t.Opt.NoSmooth && st.Step%SmoothEvery == 0, Image: i}
 	if t.Opt.Lips {
 		k := st.Step - st.LipsStart
