@@ -38,16 +38,7 @@ func isTorsoKey(k string) bool {
 // state-dict name, and the density grid, bitfield and running means are imported. A key ern does not know is an
 // error that lists every such key.
 func ConvertERNeRF(ck *pth.Checkpoint) (*Conversion, error) {
-	get := func(k string) (*pth.Tensor, error) {
-		t, ok := ck.Tensors[k]
-		if !ok {
-			return nil, fmt.Errorf("model: %s has no %s: not an ER-NeRF head checkpoint", ck.Path, k)
-		}
-		if t.F32 == nil {
-			return nil, fmt.Errorf("model: %s: %s is %s, want floating point", ck.Path, k, t.DType)
-		}
-		return t, nil
-	}
+	get := floatTensor(ck, "an ER-NeRF head checkpoint")
 	cfg := DefaultConfig()
 	cfg.Preset = ""
 	h := &cfg.Head
@@ -180,6 +171,21 @@ func ConvertERNeRF(ck *pth.Checkpoint) (*Conversion, error) {
 		return nil, fmt.Errorf("model: %s holds keys ern does not know: %s", ck.Path, strings.Join(unknown, ", "))
 	}
 	return c, nil
+}
+
+// floatTensor returns a getter of the checkpoint's floating-point tensors whose errors say the file is not what
+// (a missing key) or name the key's dtype.
+func floatTensor(ck *pth.Checkpoint, what string) func(string) (*pth.Tensor, error) {
+	return func(k string) (*pth.Tensor, error) {
+		t, ok := ck.Tensors[k]
+		if !ok {
+			return nil, fmt.Errorf("model: %s has no %s: not %s", ck.Path, k, what)
+		}
+		if t.F32 == nil {
+			return nil, fmt.Errorf("model: %s: %s is %s, want floating point", ck.Path, k, t.DType)
+		}
+		return t, nil
+	}
 }
 
 // inferPlane finds the plane configuration whose level offsets equal the checkpoint's (levels from the offsets'

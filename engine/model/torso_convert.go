@@ -32,16 +32,7 @@ var torsoNonParams = map[string]bool{"torso_encoder.offsets": true, "density_gri
 // parameter is copied by its state-dict name. A missing torso tensor, a shape the configuration cannot explain or
 // an unknown torso key is an error; head keys are left to ConvertERNeRF.
 func ConvertERNeRFTorso(ck *pth.Checkpoint) (*TorsoModel, error) {
-	get := func(k string) (*pth.Tensor, error) {
-		t, ok := ck.Tensors[k]
-		if !ok {
-			return nil, fmt.Errorf("model: %s has no %s: not an ER-NeRF torso checkpoint (trained with --torso)", ck.Path, k)
-		}
-		if t.F32 == nil {
-			return nil, fmt.Errorf("model: %s: %s is %s, want floating point", ck.Path, k, t.DType)
-		}
-		return t, nil
-	}
+	get := floatTensor(ck, "an ER-NeRF torso checkpoint (trained with --torso)")
 	cfg := DefaultTorsoConfig()
 	emb, err := get("torso_encoder.embeddings")
 	if err != nil {
