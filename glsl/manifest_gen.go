@@ -849,6 +849,7 @@ var manifest = []Kernel{
 			{Binding: 1, Name: "Jit", ReadOnly: true},
 			{Binding: 2, Name: "V", ReadOnly: false},
 			{Binding: 3, Name: "DJ", ReadOnly: false},
+			{Binding: 4, Name: "Count", ReadOnly: true},
 		},
 		Push: []Member{
 			{Name: "n", Type: "uint", Offset: 0, Size: 4},
@@ -860,7 +861,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3bcba624b932ff88ad223e2da775ae34834001b6d1a0185357164332a04d4cc9",
+		SourceHash: "a219e1c851c99da67300de3f1c0af0755bc17608121248e15514b725454da9bf",
 	},
 	{
 		Name: "lpips_conv_bwd",

@@ -222,13 +222,16 @@ type SmoothTerms struct {
 	Attention   bool
 }
 
-// SmoothBuffers are the tensors of one regulariser evaluation over m samples: Raw [m, 3] the per-sample extras
+// SmoothBuffers are the tensors of one regulariser evaluation over m sample slots, of which the first
+// K = min(Count[0], m) are live (Count [1] u32: the training march's live count): Raw [m, 3] the per-sample extras
 // (‖att_a‖, att_e, u) of the no-grad evaluation at the sample points, Jit [m, 3] those at the jittered points;
-// DJit [m, 3] receives dL/dJit; Mean [1] receives L_reg = s·1e-5·Σ_c mean_m crit(jit − raw), or has it added
+// DJit [m, 3] receives dL/dJit (0 on dead slots); Mean [1] receives L_reg = s·1e-5·Σ_c mean over the K live
+// slots of crit(jit − raw) (ER-NeRF's mean over its live samples), or has it added
 // when Add is set (Mean may then be HeadBuffers.Mean after HeadLoss.Record, making it the step's total). Scratch
 // holds HeadScratch(m) words (HeadBuffers.Scratch may be reused after Record).
 type SmoothBuffers struct {
 	Raw, Jit, DJit *compute.Buffer
+	Count          *compute.Buffer
 	Mean, Scratch  *compute.Buffer
 	Add            bool
 }
@@ -245,8 +248,9 @@ func (t SmoothTerms) SmoothMask() uint32 {
 	return m
 }
 
-// RecordSmooth appends the regulariser over m samples: per-sample values and gradients in one pass, then their
-// scaled sum into Mean.
+// RecordSmooth appends the regulariser over m sample slots: per-sample values (pre-scaled by m/K on the device)
+// and gradients in one pass, then their sum times scale/m into Mean — the mean over the K live slots without a
+// host read of K.
 func (h *HeadLoss) RecordSmooth(r *compute.Recorder, t SmoothTerms, m int, b SmoothBuffers) error {
 	if err := t.Crit.Validate(); err != nil {
 		return err
@@ -257,13 +261,16 @@ func (h *HeadLoss) RecordSmooth(r *compute.Recorder, t SmoothTerms, m int, b Smo
 	if m <= 0 {
 		return fmt.Errorf("loss: regulariser over %d samples", m)
 	}
+	if b.Count == nil {
+		return fmt.Errorf("loss: regulariser without a live-sample count")
+	}
 	partials, stats, values, err := h.scratch(b.Scratch, m)
 	if err != nil {
 		return err
 	}
 	scale := t.StepFactor * SmoothWeight
 	r.Dispatch1D(h.smooth, m, &SmoothPush{N: uint32(m), Kind: uint32(t.Crit.Kind), Param: t.Crit.Param, Scale: scale,
-		Mask: t.SmoothMask()}, b.Raw, b.Jit, values, b.DJit)
+		Mask: t.SmoothMask()}, b.Raw, b.Jit, values, b.DJit, b.Count)
 	h.reduce2(r, values, m, 1, 0, reduceSum, scale/float32(m), stats, partials, b.Mean, 0, b.Add)
 	return nil
 }

@@ -10,7 +10,7 @@ import (
 
 // TestSmoothRegulariser: the jitter regulariser runs on global steps 16, 32, … only; at step 16 the jittered
 // points lie within 1e−3 of the live sample points, the raw extras are the training forward's, dead slots are
-// zero, dL/djit is s·1e−5·crit'(jit − raw)/M (L1: sign), and its backward reaches exactly the modules the extras
+// zero, dL/djit is s·1e−5·crit'(jit − raw)/K over the K live slots (L1: sign; ER-NeRF's mean over live samples), and its backward reaches exactly the modules the extras
 // depend on: the attention nets, the uncertainty net and the grid, never the colour net nor the audio nets
 // (enc_a is detached).
 func TestSmoothRegulariser(t *testing.T) {
@@ -40,7 +40,7 @@ func TestSmoothRegulariser(t *testing.T) {
 	}
 	live := min(int(cnt[0]), m)
 	pos, extra, jpos, raw, jex, djit := get(tb.Pos), get(tb.Extra), get(s.jpos), get(s.raw), get(s.jex), get(s.djit)
-	gs := 1e-5 / float64(m) // s = 16/16
+	gs := 1e-5 / float64(live) // s = 16/16
 	var diff float64
 	for i := range m {
 		for c := range 3 {

@@ -421,9 +421,8 @@ func (s *HeadStep) recordLPIPS(o StepOptions, set render.RaySet) (int, error) {
 // runs again at the points jittered by U(−1e−3, 1e−3)³ (same enc_a, code and eye); L += s·1e−5·Σ crit means is
 // added to the step's mean; dL/djit flows back through the jittered evaluation with dσ = 0 and drgb = 0. enc_a and
 // the code are detached: the DEncA the jittered backward writes is not carried into the audio nets, and the code
-// gets no gradient (drgb = 0). Dead sample slots (past the march's live count) add nothing. The mean is over the
-// step's M budget slots (loss.RecordSmooth takes a host count), not over the live ones as in ER-NeRF: the weight
-// is scaled by live/M ≤ 1.
+// gets no gradient (drgb = 0). Dead sample slots (past the march's live count) add nothing; the mean is over the
+// live samples, as in ER-NeRF (the count stays on the device).
 func (s *HeadStep) recordSmooth(tb *render.TrainBatch, o StepOptions, seed uint32) error {
 	if err := s.smoothBuffers(); err != nil {
 		return err
@@ -436,7 +435,7 @@ func (s *HeadStep) recordSmooth(tb *render.TrainBatch, o StepOptions, seed uint3
 	}
 	s.jit.mask(rec, m, tb.Pos, tb.Counter, tb.Extra, s.jpos, s.raw, s.jex)
 	if err := s.headLoss.RecordSmooth(rec, loss.SmoothTerms{Crit: s.Loss, StepFactor: o.StepFactor,
-		Uncertainty: o.Uncertainty, Attention: true}, m, loss.SmoothBuffers{Raw: s.raw, Jit: s.jex, DJit: s.djit,
+		Uncertainty: o.Uncertainty, Attention: true}, m, loss.SmoothBuffers{Raw: s.raw, Jit: s.jex, DJit: s.djit, Count: tb.Counter,
 		Mean: s.mean, Scratch: s.js, Add: true}); err != nil {
 		return err
 	}
