@@ -203,6 +203,14 @@ func (r *run) setup() error {
 		return fmt.Errorf("%s: %w", opt.Audio, err)
 	}
 	r.src.bounded = true
+	if cr, ok := r.rend.(ContextRenderer); ok {
+		// frame k is drawn only once frames k+1 … k+after exist (or the input ended): live frames equal file frames
+		_, r.src.hold = cr.Context()
+		if opt.Verbose && r.src.hold > 0 && opt.Audio == "-" {
+			fmt.Fprintf(r.opt.Log, "ernplay: live input: frame k waits for the features of frames k+1 … k+%d (its attention "+
+				"window): %d frames, %.0f ms of added latency\n", r.src.hold, r.src.hold, ms(frameTime(r.src.hold)))
+		}
+	}
 	r.src.keepPCM = opt.Out == "" && opt.FramesDir == "" && !opt.Bench && !opt.Mute
 	if opt.Limit > 0 {
 		r.limit = int((opt.Limit*audio.FPS + time.Second - 1) / time.Second)

@@ -11,7 +11,9 @@ import (
 // startAhead is how many frames' features beyond frame 0 must exist before the sound starts (a live stream's
 // margin over the extractor's lookahead): the margin a starved stream rebuilds (resumeAhead, 400 ms), so sound
 // starts after about 550 ms of audio arrived (the picture shows frame 0 before). 160 ms let a stream arriving in
-// jittery blocks on a loaded machine stall within its first seconds.
+// jittery blocks on a loaded machine stall within its first seconds. A model whose attention window reads hold
+// frames ahead (source.hold; ER-NeRF's: 3) waits for startAhead + hold frames: its live latency is hold frames
+// (120 ms) more, so that every live frame equals file playback's.
 const startAhead = resumeAhead
 
 // frameTime is when frame k is due: k/25 s.
@@ -113,7 +115,7 @@ func (r *run) realtime() error {
 		if clock == nil && r.st.Presented > 0 {
 			// Frame 0 is on screen. Start the sound once startAhead more frames' features exist, so a live stream
 			// arriving in real time keeps that margin over the playback position for the extractor's lookahead.
-			if _, ok := r.src.window(startAhead); (!ok && !final) || !startClock() {
+			if _, ok := r.src.window(startAhead + r.src.hold); (!ok && !final) || !startClock() {
 				wait(2 * time.Millisecond)
 				continue
 			}
@@ -150,8 +152,9 @@ func (r *run) realtime() error {
 		if rendered != next {
 			t := time.Now()
 			win, ok := r.src.window(next)
-			if !ok {
-				wait(2 * time.Millisecond) // a live stream has not delivered this frame's lookahead yet
+			if !ok || !r.src.ready(next) {
+				// a live stream has not delivered this frame's features, or those its attention window reads ahead
+				wait(2 * time.Millisecond)
 				continue
 			}
 			r.st.stage(&r.st.Stages, "features", time.Since(t))

@@ -27,6 +27,7 @@ type source struct {
 	npy            *audio.Features // precomputed rows, or nil
 	keepPCM        bool            // store PCM for the sound output
 	bounded        bool            // push waits while the input is maxAhead ahead of its use (Run sets it)
+	hold           int             // frame k is playable once frame k+hold's features exist (the attention look-ahead)
 	tee            func([]float32) error
 
 	mu      sync.Mutex
@@ -207,23 +208,32 @@ func (s *source) window(k int) (w []float32, ok bool) {
 	return s.rows[i*n : (i+1)*n : (i+1)*n], true
 }
 
-// waitWindow blocks until frame k's window arrives, the input ends without it, or the source is closed.
+// waitWindow blocks until frame k's window and those of the hold frames after it arrive (or the input ends, or the
+// source is closed) and returns frame k's window.
 func (s *source) waitWindow(k int) ([]float32, bool) {
 	s.mu.Lock()
-	for k >= s.nrows && !s.done && !s.closed {
+	for k+s.hold >= s.nrows && !s.done && !s.closed {
 		s.cond.Wait()
 	}
 	s.mu.Unlock()
 	return s.window(k)
 }
 
-// playable is (with s.mu held) how many interleaved samples may be played: those of frames whose features exist
-// (frames 0 … nrows−1 cover samples up to frame nrows's start), or all once the input ended.
+// ready reports whether frame k can be drawn as file playback draws it: the features of frames k … k+hold exist,
+// or the input ended (frames past its end are padded).
+func (s *source) ready(k int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return k+s.hold < s.nrows || s.done
+}
+
+// playable is (with s.mu held) how many interleaved samples may be played: those of frames that can be drawn
+// (frames 0 … nrows−1−hold cover samples up to frame nrows−hold's start), or all once the input ended.
 func (s *source) playable() int {
 	if s.done {
 		return s.pcmN
 	}
-	return min(s.pcmN, s.frameSamples(s.nrows))
+	return min(s.pcmN, s.frameSamples(max(0, s.nrows-s.hold)))
 }
 
 // frameSamples is the number of interleaved samples before frame k's start, k/25 s.
