@@ -36,7 +36,7 @@ func speechWAV(t testing.TB, seconds float64) []byte {
 	for i := range n {
 		x := float64(i) / 16000
 		f := 150 + 900*math.Abs(math.Sin(3.1*x)) + 400*float64(int(x*9)%3)
-		c.Samples[i] = float32(0.4*math.Sin(2*math.Pi*f*x) * (0.5 + 0.5*math.Sin(2*math.Pi*2.3*x)))
+		c.Samples[i] = float32(0.4 * math.Sin(2*math.Pi*f*x) * (0.5 + 0.5*math.Sin(2*math.Pi*2.3*x)))
 	}
 	var b bytes.Buffer
 	if err := c.WriteWAV(&b, audio.PCM16); err != nil {
@@ -102,4 +102,3 @@ func TestLiveFramesEqualFileFrames(t *testing.T) {
 		}
 	}
 }
-
