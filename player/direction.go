@@ -9,16 +9,31 @@ import (
 // Direction is how a trained model is performed beyond the audio: where the head looks and how the eyes move.
 // The zero value is ER-NeRF's: the training poses and the training AU45 track, both ping-pong (spec §14).
 type Direction struct {
-	PoseStill bool    // hold the first training pose instead of walking the training poses
+	PoseStill bool      // hold the first pose of the track instead of walking it
+	Poses     []float32 // a pose track to walk instead of the training poses ([F, 3, 4] renderer frame; ReadPoseTrack)
+	PoseFile  string    // where Poses came from (messages)
+	Smooth    int       // ER-NeRF's --smooth_path with this --smooth_path_window (0: off): SmoothPath over the track
 	FixEye    bool    // hold the eye value Eye on every frame (ER-NeRF's --fix_eye)
 	Eye       float64 // the fixed eye value, in [0, 1] (0 open … 1 closed)
 	Blink     string  // "" or "track": the training AU45 track; "auto": natural blinks at random intervals
 	Seed      uint64  // the automatic blinks' seed
 }
 
+// IsZero reports whether d is the default direction (ER-NeRF's training tracks).
+func (d Direction) IsZero() bool {
+	return !d.PoseStill && d.Poses == nil && d.PoseFile == "" && d.Smooth == 0 && !d.FixEye && d.Eye == 0 &&
+		d.Blink == "" && d.Seed == 0
+}
+
 // Validate reports options that contradict each other or are out of range.
 func (d Direction) Validate() error {
 	switch {
+	case d.Smooth < 0 || d.Smooth > 10000:
+		return fmt.Errorf("smooth_path_window %d: a window of 1 to 10000 frames", d.Smooth)
+	case d.Poses != nil && (len(d.Poses) == 0 || len(d.Poses)%12 != 0):
+		return fmt.Errorf("pose track %s of %d values: want [F, 3, 4]", d.PoseFile, len(d.Poses))
+	case d.PoseStill && d.Poses != nil:
+		return fmt.Errorf("pose still and pose %s contradict each other", d.PoseFile)
 	case d.FixEye && !(d.Eye >= 0 && d.Eye <= 1):
 		return fmt.Errorf("fix_eye %g: eye values lie in [0, 1] (0 open … 1 closed)", d.Eye)
 	case d.Blink != "" && d.Blink != "track" && d.Blink != "auto":

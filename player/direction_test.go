@@ -107,4 +107,28 @@ func TestHeadDirection(t *testing.T) {
 	if !same(still1, draw(Direction{}, 0)) {
 		t.Error("a still pose with frame 0's eye does not reproduce frame 0")
 	}
+
+	// A pose track from a file replaces the training poses (walked ping-pong over its own length); the eyes stay
+	// the model's.
+	e := float64(m.Track.Eyes[0])
+	reversed := append(append([]float32{}, m.Track.Poses[12:24]...), m.Track.Poses[0:12]...)
+	if !same(draw(Direction{Poses: reversed, FixEye: true, Eye: e}, 0), draw(Direction{FixEye: true, Eye: e}, 1)) {
+		t.Error("frame 0 of a pose track starting with training pose 1 differs from training frame 1")
+	}
+	three := append(append([]float32{}, reversed...), m.Track.Poses[12:24]...) // poses 1, 0, 1
+	if !same(draw(Direction{Poses: three, FixEye: true, Eye: e}, 5), draw(Direction{Poses: three, FixEye: true, Eye: e}, 0)) {
+		t.Error("frame 5 of a three-pose track is not its pose 0 (ping-pong 0 1 2 2 1 0)")
+	}
+	// --smooth_path: the two-frame track's window covers both poses, so both frames show their mean, which is
+	// neither training pose.
+	sm0 := draw(Direction{Smooth: 7, FixEye: true, Eye: e}, 0)
+	if !same(sm0, draw(Direction{Smooth: 7, FixEye: true, Eye: e}, 1)) {
+		t.Error("the smoothed two-pose track differs between its frames")
+	}
+	if !same(sm0, draw(Direction{Poses: SmoothPath(m.Track.Poses, 7)[:12], FixEye: true, Eye: e}, 0)) {
+		t.Error("smoothing in the renderer differs from SmoothPath")
+	}
+	if same(sm0, draw(Direction{FixEye: true, Eye: e}, 0)) || same(sm0, draw(Direction{FixEye: true, Eye: e}, 1)) {
+		t.Error("the smoothed pose shows a training pose")
+	}
 }

@@ -24,6 +24,7 @@ type ContextRenderer interface {
 // over the model's background, and packed for display — all recorded into the player's recorder.
 type headRenderer struct {
 	dir     Direction
+	poses   []float32 // the pose track walked ping-pong: the training poses or Direction.Poses, smoothed if asked
 	blinks  *blinker // automatic blinks (Direction.Blink "auto")
 	m       *model.HeadModel
 	r       *render.Renderer
@@ -120,6 +121,13 @@ func (hr *headRenderer) Direct(d Direction) error {
 		return err
 	}
 	hr.dir, hr.blinks = d, nil
+	hr.poses = hr.m.Track.Poses
+	if d.Poses != nil {
+		hr.poses = d.Poses
+	}
+	if d.Smooth > 1 {
+		hr.poses = SmoothPath(hr.poses, d.Smooth)
+	}
 	if d.Blink == "auto" {
 		hr.blinks = newBlinker(hr.m.Track.Eyes, d.Seed)
 	}
@@ -172,13 +180,17 @@ func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st Fr
 	}
 	tr := hr.m.Track
 	i := mirror(k, len(tr.Eyes))
-	pose := i
+	poses := hr.poses
+	if poses == nil { // never directed
+		poses = tr.Poses
+	}
+	pose := mirror(k, len(poses)/12)
 	if hr.dir.PoseStill {
 		pose = 0
 	}
 	for row := range 3 {
 		for col := range 4 {
-			hr.cam.Pose[row][col] = float64(tr.Poses[12*pose+4*row+col])
+			hr.cam.Pose[row][col] = float64(poses[12*pose+4*row+col])
 		}
 	}
 	hr.head.Eye, hr.head.CodeRow = tr.Eyes[i], 0

@@ -190,7 +190,7 @@ func (r *run) setup() error {
 		if err := dr.Direct(r.opt.Direction); err != nil {
 			return err
 		}
-	} else if r.opt.Direction != (Direction{}) {
+	} else if !r.opt.Direction.IsZero() {
 		return fmt.Errorf("%s: the model takes no pose or eye direction", r.opt.Model)
 	}
 	w, h := r.rend.Size()

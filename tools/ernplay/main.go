@@ -60,7 +60,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	writeCard := fs.String("write-testcard", "", "write a test-card model to `file` and exit")
 	size := fs.String("size", "512x512", "test-card frame size `WxH` (multiples of 64) for -write-testcard")
 	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, deepspeech, esperanto, hubert, wav2vec)")
-	pose := fs.String("pose", "track", "head pose of an ER-NeRF model: `track` (the training poses, ping-pong) or still (the first one)")
+	pose := fs.String("pose", "track", "head pose of an ER-NeRF model: `track` (the training poses, ping-pong), still (the first one), "+
+		"or FILE: an ER-NeRF transforms JSON whose frames[].transform_matrix are walked ping-pong instead")
+	smooth := fs.Bool("smooth_path", false, "smooth the pose track as ER-NeRF's --smooth_path: each pose becomes the mean over a centred "+
+		"window (translation: arithmetic mean; rotation: the quaternion/chordal mean)")
+	smoothWindow := fs.Int("smooth_path_window", 7, "the window of -smooth_path in `frames` (±window/2, truncated at the ends)")
 	fixEye := fs.Float64("fix_eye", -1, "hold the eye value `v` in [0, 1] (0 open, 1 closed) on every frame, as ER-NeRF's --fix_eye (negative: off)")
 	blink := fs.String("blink", "track", "eyes of an ER-NeRF model: `track` (the training AU45 track, ping-pong) or auto (natural blinks every 2–6 s)")
 	blinkSeed := fs.Uint64("blink_seed", 1, "seed of the automatic blinks")
@@ -82,8 +86,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "track":
 	case "still":
 		opt.Direction.PoseStill = true
+	case "":
+		return fail(errors.New("-pose: track, still or a transforms JSON file"))
 	default:
-		return fail(fmt.Errorf("-pose %q: track or still", *pose))
+		poses, err := player.ReadPoseTrack(*pose)
+		if err != nil {
+			return fail(fmt.Errorf("-pose: %w", err))
+		}
+		opt.Direction.Poses, opt.Direction.PoseFile = poses, *pose
+	}
+	if *smooth {
+		if *smoothWindow < 1 {
+			return fail(fmt.Errorf("-smooth_path_window %d: at least 1 frame", *smoothWindow))
+		}
+		opt.Direction.Smooth = *smoothWindow
 	}
 	if *fixEye >= 0 {
 		opt.Direction.FixEye, opt.Direction.Eye = true, *fixEye

@@ -165,3 +165,26 @@ func TestMuxOwnAudio(t *testing.T) {
 		t.Errorf("audio track %v, want 1 channel of 1 s", m)
 	}
 }
+
+// TestPoseFileErrors: a malformed --pose file is one line naming the file and the problem, exit 1, before the
+// model is read (the cases of each problem are player's TestReadPoseTrack).
+func TestPoseFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"bad.json":   `{"frames": [`,
+		"nan.json":   `{"frames": [{"transform_matrix": [[1, 0, 0, NaN], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]}]}`,
+		"shape.json": `{"frames": [{"transform_matrix": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}]}`,
+		"none.json":  `{"frames": [{}]}`,
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		code, _, e := ernplay(nil, "-pose", p, "none.bin", "none.wav")
+		lines := strings.Split(strings.TrimSpace(e), "\n")
+		if code != 1 || len(lines) != 1 || !strings.Contains(e, "-pose: pose track "+p+": ") || strings.Contains(e, "none.bin") {
+			t.Errorf("%s: exit %d: %s", name, code, e)
+		}
+	}
+	if code, _, e := ernplay(nil, "-smooth_path", "-smooth_path_window", "0", "none.bin", "none.wav"); code != 1 || !strings.Contains(e, "smooth_path_window 0") {
+		t.Errorf("window 0: exit %d: %s", code, e)
+	}
+}
