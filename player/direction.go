@@ -13,10 +13,10 @@ type Direction struct {
 	Poses     []float32 // a pose track to walk instead of the training poses ([F, 3, 4] renderer frame; ReadPoseTrack)
 	PoseFile  string    // where Poses came from (messages)
 	Smooth    int       // ER-NeRF's --smooth_path with this --smooth_path_window (0: off): SmoothPath over the track
-	FixEye    bool    // hold the eye value Eye on every frame (ER-NeRF's --fix_eye)
-	Eye       float64 // the fixed eye value, in [0, 1] (0 open … 1 closed)
-	Blink     string  // "" or "track": the training AU45 track; "auto": natural blinks at random intervals
-	Seed      uint64  // the automatic blinks' seed
+	FixEye    bool      // hold the eye value Eye on every frame (ER-NeRF's --fix_eye)
+	Eye       float64   // the fixed eye value, in [0, 1] (0 open … 1 closed)
+	Blink     string    // "" or "track": the training AU45 track; "auto": natural blinks at random intervals
+	Seed      uint64    // the automatic blinks' seed
 }
 
 // IsZero reports whether d is the default direction (ER-NeRF's training tracks).

@@ -25,7 +25,7 @@ type ContextRenderer interface {
 type headRenderer struct {
 	dir     Direction
 	poses   []float32 // the pose track walked ping-pong: the training poses or Direction.Poses, smoothed if asked
-	blinks  *blinker // automatic blinks (Direction.Blink "auto")
+	blinks  *blinker  // automatic blinks (Direction.Blink "auto")
 	m       *model.HeadModel
 	r       *render.Renderer
 	head    *model.Head

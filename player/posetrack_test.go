@@ -123,7 +123,9 @@ func TestReadPoseTrack(t *testing.T) {
 	closePoses(t, "pose file", got, want, 0)
 
 	row := "[1, 0, 0, 0]"
-	mat := func(rows ...string) string { return `{"frames": [{"transform_matrix": [` + strings.Join(rows, ",") + `]}]}` }
+	mat := func(rows ...string) string {
+		return `{"frames": [{"transform_matrix": [` + strings.Join(rows, ",") + `]}]}`
+	}
 	for _, c := range []struct{ name, body, want string }{
 		{"bad.json", `{"frames": [`, "malformed JSON at line 1"},
 		{"notjson.json", "hello", "malformed JSON at line 1, column 1"},
