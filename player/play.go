@@ -199,6 +199,10 @@ func (r *run) setup() error {
 		return fmt.Errorf("%s: frames of %d×%d (%d MiB) exceed %s's largest storage buffer (%d MiB): use a smaller model size",
 			opt.Model, w, h, 4*w*h>>20, r.st.Device, lim>>20)
 	}
+	if sp := r.rend.Features(); npy != nil && (npy.Window != sp.Window || npy.Dim != sp.Dim) {
+		return fmt.Errorf("-features %s: model/feature mismatch: %s reads %v windows, the file holds [%d, %d] windows (%v)",
+			opt.Features, opt.Model, sp, npy.Window, npy.Dim, npy.Kind)
+	}
 	if r.src, err = newSource(rate, channels, r.rend.Features(), npy); err != nil {
 		return fmt.Errorf("%s: %w", opt.Audio, err)
 	}
