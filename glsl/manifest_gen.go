@@ -1502,6 +1502,23 @@ var manifest = []Kernel{
 		SourceHash: "0fbf3b1cb1fa785c779e588d46180822ae77565d414c78f17b8c5524998e9181",
 	},
 	{
+		Name: "pack_bgra_up",
+		Bindings: []Binding{
+			{Binding: 0, Name: "RGBA", ReadOnly: true},
+			{Binding: 1, Name: "Out", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "w", Type: "uint", Offset: 0, Size: 4},
+			{Name: "h", Type: "uint", Offset: 4, Size: 4},
+			{Name: "W", Type: "uint", Offset: 8, Size: 4},
+			{Name: "H", Type: "uint", Offset: 12, Size: 4},
+		},
+		PushSize:   16,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "ba1508396321b25045bd47f2575ee15961522f3a78f689fb888faad50ed4a742",
+	},
+	{
 		Name: "rays_gen",
 		Bindings: []Binding{
 			{Binding: 0, Name: "Pix", ReadOnly: false},

@@ -23,14 +23,19 @@ type ContextRenderer interface {
 // around k, the training pose and eye value of ping-pong frame k (spec §14) and individual code 0, composited
 // over the model's background, and packed for display — all recorded into the player's recorder.
 type headRenderer struct {
-	dir     Direction
-	poses   []float32 // the pose track walked ping-pong: the training poses or Direction.Poses, smoothed if asked
-	blinks  *blinker  // automatic blinks (Direction.Blink "auto")
-	m       *model.HeadModel
-	r       *render.Renderer
-	head    *model.Head
-	fr      *render.Frame
-	cam     render.Camera
+	dir    Direction
+	poses  []float32 // the pose track walked ping-pong: the training poses or Direction.Poses, smoothed if asked
+	blinks *blinker  // automatic blinks (Direction.Blink "auto")
+	m      *model.HeadModel
+	r      *render.Renderer
+	head   *model.Head
+	fr     *render.Frame
+	cam    render.Camera // the camera rendered: the model's, or its intrinsics scaled to the render size
+	outW   int           // the frame's size (the model's); frames rendered smaller are scaled up to it
+	outH   int
+	bgFull []float32 // the background at the model's size [H·W, 3] (resized for a smaller render size)
+	// resize, when set, rebuilds what else depends on the render size (the torso frame of a head+torso model)
+	resize  func(w, h int) error
 	spec    FeatureSpec
 	before  int
 	after   int
@@ -77,6 +82,7 @@ func newHeadRendererFrom(d *compute.Device, m *model.HeadModel, bg []float32) (*
 	hr.staged = make([]float32, hr.frames*h.Audio.InDim*h.Audio.Window)
 	c := m.Track.Camera
 	hr.cam = render.Camera{FX: c.FX, FY: c.FY, CX: c.CX, CY: c.CY, W: c.W, H: c.H}
+	hr.outW, hr.outH = c.W, c.H
 	fail := func(err error) (*headRenderer, error) {
 		hr.Release()
 		return nil, err
@@ -112,6 +118,7 @@ func newHeadRendererFrom(d *compute.Device, m *model.HeadModel, bg []float32) (*
 	if err := hr.fr.SetBackground(bg); err != nil {
 		return fail(err)
 	}
+	hr.bgFull = bg
 	return hr, nil
 }
 
@@ -134,7 +141,7 @@ func (hr *headRenderer) Direct(d Direction) error {
 	return nil
 }
 
-func (hr *headRenderer) Size() (w, h int)             { return hr.cam.W, hr.cam.H }
+func (hr *headRenderer) Size() (w, h int)             { return hr.outW, hr.outH }
 func (hr *headRenderer) Features() FeatureSpec        { return hr.spec }
 func (hr *headRenderer) Context() (before, after int) { return hr.before, hr.after }
 
@@ -211,6 +218,9 @@ func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st Fr
 	}
 	if err := hr.r.RecordRender(r, hr.fr, hr.head.Field(), render.Background{}, false, 0); err != nil {
 		return err
+	}
+	if hr.cam.W != hr.outW || hr.cam.H != hr.outH {
+		return hr.r.RecordPackBGRAUp(r, hr.fr, hr.cam.W, hr.cam.H, out, hr.outW, hr.outH)
 	}
 	hr.r.RecordPackBGRA(r, hr.fr, out)
 	return nil

@@ -56,6 +56,15 @@ func newPortraitRenderer(d *compute.Device, f *model.File) (Renderer, error) {
 	if pr.tf, err = model.NewTorsoFrame(hr.r, pr.torso, grid, bc, c.W, c.H); err != nil {
 		return fail(err)
 	}
+	hr.resize = func(w, h int) error { // the torso over bc at the render size
+		tf, err := model.NewTorsoFrame(hr.r, pr.torso, grid, resizeRGB(bc, c.W, c.H, w, h), w, h)
+		if err != nil {
+			return err
+		}
+		pr.tf.Release()
+		pr.tf = tf
+		return nil
+	}
 	hr.background = func(r *compute.Recorder, pose [16]float32, bg *compute.Buffer) error {
 		pr.torso.Trim() // the previous frame's submission has completed
 		return pr.tf.Record(r, pose, 0, bg)

@@ -29,6 +29,8 @@ type Options struct {
 	Verbose    bool          // live stats every second
 	Limit      time.Duration // play only the start (0 = all)
 	Direction  Direction     // pose and eyes of an ER-NeRF model (the zero value: ER-NeRF's training tracks)
+	RenderW    int           // render ER-NeRF frames this wide (0: the model's size) and scale them up on the device
+	RenderH    int           // … and this high (0: keep the model's aspect ratio)
 	AVOffset   time.Duration // show the picture this much later than the sound path's reported position
 	//                          (a device whose latency cannot be queried; negative shows it earlier)
 	Trace string    // write one JSON line per presented frame (frame, clock, wall time) to this file
@@ -195,6 +197,9 @@ func (r *run) setup() error {
 	}
 	w, h := r.rend.Size()
 	r.st.Size = [2]int{w, h}
+	if err := r.setRenderSize(w, h); err != nil {
+		return err
+	}
 	if lim := r.dev.Info().MaxStorageRange; uint64(4*w*h) > lim {
 		return fmt.Errorf("%s: frames of %d×%d (%d MiB) exceed %s's largest storage buffer (%d MiB): use a smaller model size",
 			opt.Model, w, h, 4*w*h>>20, r.st.Device, lim>>20)

@@ -14,6 +14,7 @@ type Stats struct {
 	Clock         string // audio, wall (no sound device or -mute), none (offline)
 	Device        string
 	Size          [2]int
+	RenderSize    [2]int        // the size frames were rendered at before scaling up to Size (zero: Size)
 	Frames        int           // frames the audio has (25 fps)
 	Presented     int           // frames shown or written
 	Dropped       int           // frames skipped because they were late
@@ -84,7 +85,11 @@ func (st *Stats) FPS() float64 {
 // String is the report printed at the end of playback.
 func (st *Stats) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "ernplay: %s, %d×%d on %s, clock %s\n", st.Mode, st.Size[0], st.Size[1], st.Device, st.Clock)
+	rendered := ""
+	if st.RenderSize != ([2]int{}) && st.RenderSize != st.Size {
+		rendered = fmt.Sprintf(" (rendered at %d×%d, scaled up on the device)", st.RenderSize[0], st.RenderSize[1])
+	}
+	fmt.Fprintf(&b, "ernplay: %s, %d×%d%s on %s, clock %s\n", st.Mode, st.Size[0], st.Size[1], rendered, st.Device, st.Clock)
 	if st.Output != "" {
 		fmt.Fprintf(&b, "  sound: %s, output latency %.0f ms mean (accounted for in the clock), %d underruns\n",
 			st.Output, ms(st.OutputLatency), st.Underruns)

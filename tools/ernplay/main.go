@@ -58,7 +58,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.Trace, "trace", "", "write one JSON line per presented frame (frame, clock_ms, unix_ns) to `file`")
 	fs.StringVar(&opt.Features, "features", "", "precomputed feature windows `file.npy` ([N, window, dim]) for models that read ER-NeRF's feature kinds")
 	writeCard := fs.String("write-testcard", "", "write a test-card model to `file` and exit")
-	size := fs.String("size", "512x512", "test-card frame size `WxH` (multiples of 64) for -write-testcard")
+	size := fs.String("size", "", "render an ER-NeRF model at `N` pixels wide (height keeps the aspect ratio) or WxH, below the model's size, "+
+		"and scale each frame up to it on the device (a faster portrait on a slow device); with -write-testcard: the card's "+
+		"frame size (multiples of 64, default 512x512)")
 	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, deepspeech, esperanto, hubert, wav2vec)")
 	pose := fs.String("pose", "track", "head pose of an ER-NeRF model: `track` (the training poses, ping-pong), still (the first one), "+
 		"or FILE: an ER-NeRF transforms JSON whose frames[].transform_matrix are walked ping-pong instead")
@@ -110,9 +112,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := opt.Direction.Validate(); err != nil {
 		return fail(err)
 	}
+	if *size != "" && *writeCard == "" {
+		w, h, err := parseSize(*size)
+		if err != nil {
+			return fail(err)
+		}
+		if !strings.ContainsAny(*size, "xX") {
+			h = 0 // N: the model's aspect ratio
+		}
+		opt.RenderW, opt.RenderH = w, h
+	}
 	switch {
 	case *writeCard != "":
 		c := player.DefaultTestCard()
+		if *size == "" {
+			*size = "512x512"
+		}
 		w, h, err := parseSize(*size)
 		if err != nil {
 			return fail(err)
@@ -231,7 +246,7 @@ func (m *msFlag) Set(s string) error {
 	return nil
 }
 
-// parseSize reads "W", "WxH".
+// parseSize reads "W", "WxH" (positive).
 func parseSize(s string) (w, h int, err error) {
 	a, b, ok := strings.Cut(strings.ToLower(s), "x")
 	if !ok {
@@ -239,8 +254,8 @@ func parseSize(s string) (w, h int, err error) {
 	}
 	w, err1 := strconv.Atoi(a)
 	h, err2 := strconv.Atoi(b)
-	if err1 != nil || err2 != nil {
-		return 0, 0, fmt.Errorf("-size %q: want WxH, e.g. 512x512", s)
+	if err1 != nil || err2 != nil || w <= 0 || h <= 0 {
+		return 0, 0, fmt.Errorf("-size %q: want N or WxH, e.g. 256 or 512x512", s)
 	}
 	return w, h, nil
 }

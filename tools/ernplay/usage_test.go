@@ -188,3 +188,13 @@ func TestPoseFileErrors(t *testing.T) {
 		t.Errorf("window 0: exit %d: %s", code, e)
 	}
 }
+
+// TestSizeErrors: a render size that is not N or WxH is one line, exit 1.
+func TestSizeErrors(t *testing.T) {
+	for _, s := range []string{"0", "-3", "big", "12x"} {
+		code, _, e := ernplay(nil, "-size", s, "none.bin", "none.wav")
+		if code != 1 || !strings.Contains(e, "-size") || strings.Count(strings.TrimSpace(e), "\n") != 0 {
+			t.Errorf("-size %s: exit %d: %s", s, code, e)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package player
+
+import (
+	"fmt"
+	"math"
+
+	"ern/engine/model"
+)
+
+// Resizable is a renderer that can render below its frame size and scale the result up on the device (ernplay
+// --size): Size stays the model's, Draw renders w×h rays and upscales them bilinearly while packing.
+type Resizable interface {
+	SetRenderSize(w, h int) error
+}
+
+// SetRenderSize renders the head (and torso) at w×h instead of the model's size: the camera's intrinsics scale by
+// w/W and h/H (fx, cx by w/W; fy, cy by h/H, so ray (c + 0.5, r + 0.5) of the small image is the ray through
+// the same point of the full one), the background is resized once, and Draw scales the frame up to the model's
+// size in the pack step (pack_bgra_up). The model's own size restores the full render.
+func (hr *headRenderer) SetRenderSize(w, h int) error {
+	W, H := hr.outW, hr.outH
+	if w < 2 || h < 2 || w > W || h > H {
+		return fmt.Errorf("render size %d×%d: from 2×2 up to the model's %d×%d", w, h, W, H)
+	}
+	fr, err := hr.r.NewFrame(w*h, model.HeadExtraSpec)
+	if err != nil {
+		return err
+	}
+	if err := fr.SetBackground(resizeRGB(hr.bgFull, W, H, w, h)); err != nil {
+		fr.Release()
+		return err
+	}
+	if hr.resize != nil {
+		if err := hr.resize(w, h); err != nil {
+			fr.Release()
+			return err
+		}
+	}
+	hr.fr.Release()
+	hr.fr = fr
+	c := hr.m.Track.Camera
+	sx, sy := float64(w)/float64(W), float64(h)/float64(H)
+	hr.cam.FX, hr.cam.CX, hr.cam.FY, hr.cam.CY = c.FX*sx, c.CX*sx, c.FY*sy, c.CY*sy
+	hr.cam.W, hr.cam.H = w, h
+	return nil
+}
+
+// resizeRGB resamples an [h·w, 3] image to [oh·ow, 3] bilinearly with pixel centres aligned (pack_bgra_up's
+// sampling; halving averages each 2×2 block). It runs once, when the render size is set.
+func resizeRGB(src []float32, w, h, ow, oh int) []float32 {
+	if w == ow && h == oh {
+		return src
+	}
+	out := make([]float32, 3*ow*oh)
+	for y := range oh {
+		sy := math.Min(math.Max((float64(y)+0.5)*float64(h)/float64(oh)-0.5, 0), float64(h-1))
+		y0 := int(sy)
+		y1, fy := min(y0+1, h-1), sy-float64(y0)
+		for x := range ow {
+			sx := math.Min(math.Max((float64(x)+0.5)*float64(w)/float64(ow)-0.5, 0), float64(w-1))
+			x0 := int(sx)
+			x1, fx := min(x0+1, w-1), sx-float64(x0)
+			for c := range 3 {
+				at := func(xx, yy int) float64 { return float64(src[3*(yy*w+xx)+c]) }
+				top := at(x0, y0)*(1-fx) + at(x1, y0)*fx
+				bot := at(x0, y1)*(1-fx) + at(x1, y1)*fx
+				out[3*(y*ow+x)+c] = float32(top*(1-fy) + bot*fy)
+			}
+		}
+	}
+	return out
+}
+
+// setRenderSize applies Options.RenderW/RenderH to the renderer of a w×h model.
+func (r *run) setRenderSize(w, h int) error {
+	rw, rh := r.opt.RenderW, r.opt.RenderH
+	if rw == 0 && rh == 0 {
+		return nil
+	}
+	if rh == 0 {
+		rh = max(2, int(math.Round(float64(rw)*float64(h)/float64(w))))
+	}
+	if rw < 2 || rh < 2 || rw > w || rh > h {
+		return fmt.Errorf("-size %d×%d: from 2×2 up to the model's %d×%d", rw, rh, w, h)
+	}
+	r.st.RenderSize = [2]int{rw, rh}
+	if rw == w && rh == h {
+		return nil
+	}
+	rs, ok := r.rend.(Resizable)
+	if !ok {
+		return fmt.Errorf("%s: -size: the model renders only at its own size (%d×%d)", r.opt.Model, w, h)
+	}
+	return rs.SetRenderSize(rw, rh)
+}
