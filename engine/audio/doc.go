@@ -4,8 +4,11 @@
 //     its own that also works on non-seekable readers (Decode, OpenStream for stdin playback), and every other
 //     container (flac, ogg, m4a, mp3, video files) through an ffmpeg process when ffmpeg is installed (Load);
 //   - resampling: a Kaiser-windowed-sinc band-limited interpolator (Resampler, Resample) usable on streams;
-//   - features: the built-in log-mel features (Extract) cut into ER-NeRF's DeepSpeech window layout, one row per
-//     25 fps video frame (FramesFor), and the .npy feature files of ER-NeRF's extractors (LoadNPY, WriteNPY).
+//   - features: the built-in log-mel features (Extract, ExtractKind, the streaming Extractor) cut into ER-NeRF's
+//     DeepSpeech window layout, one row per 25 fps video frame (FramesFor): 32 bands saved as aud.npy [N,16,32],
+//     the file and width ER-NeRF itself trains on for an unknown --asr_model, with an aud.json sidecar (Sidecar)
+//     that marks them as ern's; the legacy 40-band aud_mel.npy still reads. And the .npy feature files of
+//     ER-NeRF's extractors (LoadNPY, WriteNPY).
 //
 // Conventions: samples are float32, nominally in [-1, 1], interleaved by channel; the feature sample rate is
 // SampleRate (16 kHz); video runs at FPS (25). Bad input (missing files, non-audio, empty or truncated WAVs,

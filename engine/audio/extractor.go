@@ -1,14 +1,20 @@
 package audio
 
+import "fmt"
+
 // Lookahead is how many 16 kHz samples past a row's centre (row k is centred on sample 640·k, t = k/25 s) an
 // Extractor must have received before it can emit the row: the row's last frame is 2k+7, centred 7·320 samples
 // later, and its window reaches 200 samples further — 2440 samples, 152.5 ms.
 const Lookahead = (Window-WindowPad-1)*Hop + melWindow/2
 
-// Extractor computes the built-in features incrementally from 16 kHz mono samples as they arrive (a live stream):
-// the rows it returns, concatenated, equal Extract's rows of the concatenated input bit for bit. Row k is
-// returned by the first Push after 640·k + Lookahead samples are known; Flush returns the rest at the end.
+// Extractor computes built-in features incrementally from 16 kHz mono samples as they arrive (a live stream):
+// the rows it returns, concatenated, equal ExtractKind(Kind, ·)'s rows of the concatenated input bit for bit. Row
+// k is returned by the first Push after 640·k + Lookahead samples are known; Flush returns the rest at the end.
 type Extractor struct {
+	// Kind is the built-in kind computed: BuiltIn (the zero value means BuiltIn) or BuiltIn40. Set it before the
+	// first Push.
+	Kind Kind
+
 	x      []float32 // samples from absolute index x0 on
 	x0     int
 	total  int       // samples received
@@ -21,7 +27,18 @@ type Extractor struct {
 // Rows is how many rows the Extractor has returned since it was created or last flushed.
 func (e *Extractor) Rows() int { return e.rows }
 
-// Push adds samples and returns the rows that became final, row-major [m, Window, BuiltInDim] (m may be 0).
+// Dim is the values per feature frame (mel bands) of the Extractor's kind: a row holds Window·Dim values.
+func (e *Extractor) Dim() int {
+	if e.Kind == 0 {
+		return BuiltInDim
+	}
+	if d := e.Kind.MelBands(); d > 0 {
+		return d
+	}
+	panic(fmt.Sprintf("audio.Extractor: kind %v is not built in", e.Kind))
+}
+
+// Push adds samples and returns the rows that became final, row-major [m, Window, Dim()] (m may be 0).
 func (e *Extractor) Push(x []float32) []float32 {
 	e.x = append(e.x, x...)
 	e.total += len(x)
@@ -47,7 +64,7 @@ func (e *Extractor) Flush() []float32 {
 	n50 := frames50(e.total)
 	e.compute(n50)
 	out := e.cut(FramesFor(e.total), n50)
-	*e = Extractor{x: e.x[:0], mel: e.mel[:0]}
+	*e = Extractor{Kind: e.Kind, x: e.x[:0], mel: e.mel[:0]}
 	return out
 }
 
@@ -57,8 +74,9 @@ func (e *Extractor) compute(upTo int) {
 		return
 	}
 	have := len(e.mel)
-	e.mel = append(e.mel, make([]float32, (upTo-e.frames)*BuiltInDim)...)
-	logMel(e.mel[have:], e.x, e.x0, e.frames, upTo)
+	d := e.Dim()
+	e.mel = append(e.mel, make([]float32, (upTo-e.frames)*d)...)
+	logMel(e.mel[have:], d, e.x, e.x0, e.frames, upTo)
 	e.frames = upTo
 }
 
@@ -67,16 +85,18 @@ func (e *Extractor) cut(upTo, n50 int) []float32 {
 	if upTo <= e.rows {
 		return nil
 	}
-	out := make([]float32, (upTo-e.rows)*Window*BuiltInDim)
-	cutRows(out, e.mel, e.rows, e.j0, n50)
+	d := e.Dim()
+	out := make([]float32, (upTo-e.rows)*Window*d)
+	cutRows(out, d, e.mel, e.rows, e.j0, n50)
 	e.rows = upTo
 	return out
 }
 
 // trim drops frames no future row reads and samples no future frame reads, once they are half the buffer.
 func (e *Extractor) trim() {
-	if j := max(0, 2*e.rows-WindowPad); j-e.j0 > len(e.mel)/BuiltInDim/2 {
-		e.mel = e.mel[:copy(e.mel, e.mel[(j-e.j0)*BuiltInDim:])]
+	d := e.Dim()
+	if j := max(0, 2*e.rows-WindowPad); j-e.j0 > len(e.mel)/d/2 {
+		e.mel = e.mel[:copy(e.mel, e.mel[(j-e.j0)*d:])]
 		e.j0 = j
 	}
 	if s := max(0, e.frames*Hop-melWindow/2); s-e.x0 > len(e.x)/2 {

@@ -5,28 +5,37 @@ import (
 	"testing"
 )
 
-// TestExtractorMatchesExtract: for random block sizes (including empty and single-sample blocks) and several
-// signal lengths (ties and lengths shorter than a window among them), the streamed rows equal Extract's bit for
-// bit, and a flushed Extractor is reusable.
+// TestExtractorMatchesExtract: for both built-in kinds, random block sizes (including empty and single-sample
+// blocks) and several signal lengths (ties and lengths shorter than a window among them), the streamed rows equal
+// ExtractKind's bit for bit, and a flushed Extractor is reusable and keeps its kind.
 func TestExtractorMatchesExtract(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
-	var e Extractor
-	for _, n := range []int{161, 2439, 17440, 16000*2 + 123, 16000 * 3} {
-		x := noise(uint64(n), n, 0.1)
-		want := Must(Extract(x))
-		var got []float32
-		for i := 0; i < n; {
-			m := min(n-i, []int{0, 1, 7, 320, 999, 5000}[rng.IntN(6)])
-			got = append(got, e.Push(x[i:i+m])...)
-			i += m
+	for _, kind := range []Kind{0, BuiltIn40} {
+		e := Extractor{Kind: kind}
+		want := BuiltIn
+		if kind != 0 {
+			want = kind
 		}
-		got = append(got, e.Flush()...)
-		if !slicesEqual(got, want.Data) {
-			t.Fatalf("%d samples: streamed %d values, Extract %d (or values differ)", n, len(got), len(want.Data))
+		if e.Dim() != want.MelBands() {
+			t.Errorf("Extractor{Kind: %v}.Dim() = %d", kind, e.Dim())
 		}
-	}
-	if rows := e.Flush(); len(rows) != 0 || e.Rows() != 0 {
-		t.Errorf("Flush of an empty Extractor returned %d values", len(rows))
+		for _, n := range []int{161, 2439, 17440, 16000*2 + 123, 16000 * 3} {
+			x := noise(uint64(n), n, 0.1)
+			ref := Must(ExtractKind(want, x))
+			var got []float32
+			for i := 0; i < n; {
+				m := min(n-i, []int{0, 1, 7, 320, 999, 5000}[rng.IntN(6)])
+				got = append(got, e.Push(x[i:i+m])...)
+				i += m
+			}
+			got = append(got, e.Flush()...)
+			if !slicesEqual(got, ref.Data) {
+				t.Fatalf("%v, %d samples: streamed %d values, Extract %d (or values differ)", want, n, len(got), len(ref.Data))
+			}
+		}
+		if rows := e.Flush(); len(rows) != 0 || e.Rows() != 0 || e.Kind != kind {
+			t.Errorf("Flush of an empty Extractor returned %d values (kind %v)", len(rows), e.Kind)
+		}
 	}
 }
 

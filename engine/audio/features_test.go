@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"ern/engine/fixture"
@@ -44,85 +45,97 @@ func noise(seed uint64, n int, sigma float64) []float32 {
 }
 
 // TestExtractLayout: row k, slot w holds 50 Hz frame 2k−8+w, zero outside the signal (ER-NeRF's padding and
-// stride), and the output is deterministic.
+// stride), for both built-in kinds (32 and 40 bands), and the output is deterministic.
 func TestExtractLayout(t *testing.T) {
 	x := noise(1, 16000*3+77, 0.1)
-	f, err := Extract(x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n50 := frames50(len(x))
-	if f.Kind != BuiltIn || f.Window != Window || f.Dim != BuiltInDim || f.Frames != FramesFor(len(x)) || len(f.Data) != f.Frames*Window*BuiltInDim {
-		t.Fatalf("shape: %v %d×%d×%d (%d values)", f.Kind, f.Frames, f.Window, f.Dim, len(f.Data))
-	}
-	mel := make([]float32, n50*BuiltInDim)
-	logMel(mel, x, 0, 0, n50)
-	for k := range f.Frames {
-		row := f.Row(k)
-		for w := range Window {
-			got := row[w*BuiltInDim : (w+1)*BuiltInDim]
-			j := 2*k - 8 + w
-			for b, v := range got {
-				want := float32(0)
-				if j >= 0 && j < n50 {
-					want = mel[j*BuiltInDim+b]
-				}
-				if v != want {
-					t.Fatalf("row %d slot %d band %d = %v, want frame %d value %v", k, w, b, v, j, want)
+	for _, kind := range []Kind{BuiltIn, BuiltIn40} {
+		f, err := ExtractKind(kind, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bands := kind.MelBands()
+		n50 := frames50(len(x))
+		if f.Kind != kind || f.Window != Window || f.Dim != bands || f.Frames != FramesFor(len(x)) || len(f.Data) != f.Frames*Window*bands {
+			t.Fatalf("shape: %v %d×%d×%d (%d values)", f.Kind, f.Frames, f.Window, f.Dim, len(f.Data))
+		}
+		mel := make([]float32, n50*bands)
+		logMel(mel, bands, x, 0, 0, n50)
+		for k := range f.Frames {
+			row := f.Row(k)
+			for w := range Window {
+				got := row[w*bands : (w+1)*bands]
+				j := 2*k - 8 + w
+				for b, v := range got {
+					want := float32(0)
+					if j >= 0 && j < n50 {
+						want = mel[j*bands+b]
+					}
+					if v != want {
+						t.Fatalf("%v: row %d slot %d band %d = %v, want frame %d value %v", kind, k, w, b, v, j, want)
+					}
 				}
 			}
 		}
+		if again := Must(ExtractKind(kind, x)); !slicesEqual(again.Data, f.Data) {
+			t.Errorf("%v: Extract is not deterministic", kind)
+		}
+		if last := f.Row(f.Frames + 10); &last[0] != &f.Row(f.Frames - 1)[0] {
+			t.Error("Row past the end must clamp to the last row")
+		}
 	}
-	if again := Must(Extract(x)); !slicesEqual(again.Data, f.Data) {
-		t.Error("Extract is not deterministic")
+	if f := Must(Extract(x)); f.Kind != BuiltIn || f.Dim != 32 {
+		t.Errorf("Extract gives %v with %d bands, want builtin with 32", f.Kind, f.Dim)
 	}
-	if last := f.Row(f.Frames + 10); &last[0] != &f.Row(f.Frames - 1)[0] {
-		t.Error("Row past the end must clamp to the last row")
+	if _, err := ExtractKind(Wav2Vec, x); err == nil || !strings.Contains(err.Error(), "does not compute wav2vec") {
+		t.Errorf("ExtractKind(Wav2Vec): %v", err)
 	}
 }
 
-// TestExtractLevels checks the normalisation stated in the recipe: digital silence is exactly 0; white noise of
-// variance σ² reads (10·log10 σ² + 80)/40 in every band (mean over frames within 0.05, i.e. 2 dB); a 1 kHz tone
-// peaks in the band whose centre is nearest 1 kHz.
+// TestExtractLevels checks the normalisation stated in the recipe, for both band counts: digital silence is
+// exactly 0; white noise of variance σ² reads (10·log10 σ² + 80)/40 in every band (mean over frames within 0.05,
+// i.e. 2 dB); a 1 kHz tone peaks in the band whose centre is nearest 1 kHz.
 func TestExtractLevels(t *testing.T) {
-	sil := Must(Extract(make([]float32, 16000)))
-	for _, v := range sil.Data {
-		if v != 0 {
-			t.Fatalf("silence gives %v", v)
+	for _, kind := range []Kind{BuiltIn, BuiltIn40} {
+		sil := Must(ExtractKind(kind, make([]float32, 16000)))
+		for _, v := range sil.Data {
+			if v != 0 {
+				t.Fatalf("%v: silence gives %v", kind, v)
+			}
 		}
-	}
-	const sigma = 0.05
-	x := noise(2, 16000*4, sigma)
-	n50 := frames50(len(x))
-	mel := make([]float32, n50*BuiltInDim)
-	logMel(mel, x, 0, 0, n50)
-	want := (10*math.Log10(sigma*sigma) + 80) / 40
-	for b := range BuiltInDim {
-		mean := 0.0
-		for j := 2; j < n50-2; j++ { // away from the zero-padded ends
-			mean += float64(mel[j*BuiltInDim+b])
+		bands := kind.MelBands()
+		const sigma = 0.05
+		x := noise(2, 16000*4, sigma)
+		n50 := frames50(len(x))
+		mel := make([]float32, n50*bands)
+		logMel(mel, bands, x, 0, 0, n50)
+		want := (10*math.Log10(sigma*sigma) + 80) / 40
+		for b := range bands {
+			mean := 0.0
+			for j := 2; j < n50-2; j++ { // away from the zero-padded ends
+				mean += float64(mel[j*bands+b])
+			}
+			mean /= float64(n50 - 4)
+			if math.Abs(mean-want) > 0.05 {
+				t.Errorf("%v: white noise band %d: mean %.3f, want %.3f", kind, b, mean, want)
+			}
 		}
-		mean /= float64(n50 - 4)
-		if math.Abs(mean-want) > 0.05 {
-			t.Errorf("white noise band %d: mean %.3f, want %.3f", b, mean, want)
+		tone := make([]float32, 16000)
+		for i := range tone {
+			tone[i] = float32(0.5 * math.Sin(2*math.Pi*1000*float64(i)/16000))
 		}
-	}
-	tone := make([]float32, 16000)
-	for i := range tone {
-		tone[i] = float32(0.5 * math.Sin(2*math.Pi*1000*float64(i)/16000))
-	}
-	logMel(mel, tone, 0, 10, 11)
-	best := 0
-	for b := range BuiltInDim {
-		if mel[b] > mel[best] {
-			best = b
+		logMel(mel, bands, tone, 0, 10, 11)
+		best := 0
+		for b := range bands {
+			if mel[b] > mel[best] {
+				best = b
+			}
 		}
-	}
-	mel2hz := func(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
-	lo, hi := 2595*math.Log10(1+melFMin/700), 2595*math.Log10(1+melFMax/700)
-	centre := func(b int) float64 { return mel2hz(lo + (hi-lo)*float64(b+1)/(BuiltInDim+1)) }
-	if math.Abs(centre(best)-1000) > math.Abs(centre(best-1)-1000) || math.Abs(centre(best)-1000) > math.Abs(centre(best+1)-1000) {
-		t.Errorf("1 kHz tone peaks in band %d (centre %.0f Hz)", best, centre(best))
+		mel2hz := func(m float64) float64 { return 700 * (math.Pow(10, m/2595) - 1) }
+		lo, hi := 2595*math.Log10(1+melFMin/700), 2595*math.Log10(1+melFMax/700)
+		centre := func(b int) float64 { return mel2hz(lo + (hi-lo)*float64(b+1)/float64(bands+1)) }
+		if math.Abs(centre(best)-1000) > math.Abs(centre(best-1)-1000) || math.Abs(centre(best)-1000) > math.Abs(centre(best+1)-1000) {
+			t.Errorf("%v: 1 kHz tone peaks in band %d (centre %.0f Hz)", kind, best, centre(best))
+		}
 	}
 }
 

@@ -15,13 +15,20 @@ import (
 // Kind names an audio-feature extractor and fixes the [Window, Dim] shape of its rows (spec §4).
 type Kind int
 
-// The feature kinds. The first four are written by ER-NeRF's Python extractors; BuiltIn is Extract's.
+// The feature kinds. The first four are written by ER-NeRF's Python extractors; BuiltIn and BuiltIn40 are ern's own
+// log-mel features (ExtractKind), which ern computes from any WAV.
+//
+// BuiltIn shares aud.npy and its [N,16,32] shape with Wav2Vec on purpose: ER-NeRF's loader reads aud.npy for any
+// --asr_model that is not deepspeech, esperanto or hubert and builds a 32-channel AudioNet for it, so ER-NeRF
+// trains on a dataset ern wrote. What tells the two apart is the sidecar aud.json that WriteNPY puts beside ern's
+// features (see Sidecar): an aud.npy with it is BuiltIn, one without it Wav2Vec.
 const (
 	DeepSpeech Kind = iota + 1 // aud_ds.npy [N,16,29]: DeepSpeech 0.1.0 character logits
 	Esperanto                  // aud_eo.npy [N,16,44]: wav2vec2 xlsr-53 esperanto CTC logits
 	HuBERT                     // aud_hu.npy [N,2,1024]: HuBERT-large last hidden state, frames 2k, 2k+1
-	Wav2Vec                    // aud.npy [N,16,32]: other wav2vec2 CTC logits (e.g. wav2vec2-large-960h)
-	BuiltIn                    // aud_mel.npy [N,16,40]: Extract's log-mel windows
+	Wav2Vec                    // aud.npy [N,16,32] without aud.json: other wav2vec2 CTC logits (e.g. wav2vec2-large-960h)
+	BuiltIn                    // aud.npy [N,16,32] with aud.json: ExtractKind's 32-band log-mel windows
+	BuiltIn40                  // aud_mel.npy [N,16,40]: the 40-band log-mel windows ern wrote before (legacy)
 )
 
 // AVE is the name the feature-file issue gave the [N,16,32] kind; it is Wav2Vec.
@@ -35,11 +42,24 @@ var kindInfo = map[Kind]struct {
 	Esperanto:  {"esperanto", "aud_eo.npy", Window, 44},
 	HuBERT:     {"hubert", "aud_hu.npy", 2, 1024},
 	Wav2Vec:    {"wav2vec", "aud.npy", Window, 32},
-	BuiltIn:    {"builtin", "aud_mel.npy", Window, BuiltInDim},
+	BuiltIn:    {"builtin", "aud.npy", Window, BuiltInDim},
+	BuiltIn40:  {"builtin40", "aud_mel.npy", Window, LegacyBuiltInDim},
 }
 
 // Kinds lists every kind in declaration order.
-func Kinds() []Kind { return []Kind{DeepSpeech, Esperanto, HuBERT, Wav2Vec, BuiltIn} }
+func Kinds() []Kind { return []Kind{DeepSpeech, Esperanto, HuBERT, Wav2Vec, BuiltIn, BuiltIn40} }
+
+// MelBands is the band count of a built-in kind (32 for BuiltIn, 40 for BuiltIn40), which ern computes from audio
+// (ExtractKind, Extractor); 0 for the kinds only ER-NeRF's Python extractors write.
+func (k Kind) MelBands() int {
+	switch k {
+	case BuiltIn:
+		return BuiltInDim
+	case BuiltIn40:
+		return LegacyBuiltInDim
+	}
+	return 0
+}
 
 func (k Kind) String() string {
 	if i, ok := kindInfo[k]; ok {
@@ -54,8 +74,8 @@ func (k Kind) Shape() (window, dim int) {
 	return i.window, i.dim
 }
 
-// FileName is the name ER-NeRF's dataset loader looks for (aud_ds.npy, aud_eo.npy, aud_hu.npy, aud.npy), and
-// aud_mel.npy for BuiltIn.
+// FileName is the name ER-NeRF's dataset loader looks for (aud_ds.npy, aud_eo.npy, aud_hu.npy, aud.npy; aud.npy
+// also for BuiltIn), and aud_mel.npy for BuiltIn40.
 func (k Kind) FileName() string { return kindInfo[k].file }
 
 // ParseKind accepts a kind's name (as String prints it) or "ave".
@@ -69,7 +89,7 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
-	return 0, fmt.Errorf("audio: unknown feature kind %q (want deepspeech, esperanto, hubert, wav2vec or builtin)", s)
+	return 0, fmt.Errorf("audio: unknown feature kind %q (want deepspeech, esperanto, hubert, wav2vec, builtin or builtin40)", s)
 }
 
 // checkNPYHeader reads the .npy preamble (magic, version, header length: 2 bytes in version 1, 4 in versions 2
@@ -178,16 +198,33 @@ func readNPY(path string) (shape [3]int, data []float32, err error) {
 	return shape, data, nil
 }
 
-// LoadNPY reads a feature file and detects its kind from the row shape [Window, Dim]; shapes that match no kind
-// are an error listing the known ones.
+// LoadNPY reads a feature file and detects its kind: from its sidecar (SidecarPath) when it has one — ern's own
+// features, checked against the sidecar's extractor parameters — else from the row shape [Window, Dim], where
+// [16,32] means Wav2Vec and [16,40] BuiltIn40; shapes that match no kind are an error listing the known ones.
 func LoadNPY(path string) (*Features, error) {
 	shape, data, err := readNPY(path)
 	if err != nil {
 		return nil, err
 	}
+	k, err := detectKind(path, shape)
+	if err != nil {
+		return nil, err
+	}
+	return newFeatures(path, k, shape, data)
+}
+
+// detectKind names the kind of a feature file of the given shape (see LoadNPY).
+func detectKind(path string, shape [3]int) (Kind, error) {
+	side, err := ReadSidecar(path)
+	if err != nil {
+		return 0, err
+	}
+	if side != nil {
+		return side.kindFor(path, shape)
+	}
 	for _, k := range Kinds() {
-		if w, d := k.Shape(); shape[1] == w && shape[2] == d {
-			return newFeatures(path, k, shape, data)
+		if w, d := k.Shape(); k != BuiltIn && shape[1] == w && shape[2] == d {
+			return k, nil
 		}
 	}
 	var known []string
@@ -195,11 +232,12 @@ func LoadNPY(path string) (*Features, error) {
 		w, d := k.Shape()
 		known = append(known, fmt.Sprintf("%v [N,%d,%d]", k, w, d))
 	}
-	return nil, fmt.Errorf("audio: %s: array shape %v matches no feature kind (known: %s)%s",
+	return 0, fmt.Errorf("audio: %s: array shape %v matches no feature kind (known: %s)%s",
 		path, shape, strings.Join(known, ", "), transposeHint(shape))
 }
 
-// LoadNPYAs reads a feature file that must hold rows of kind's shape.
+// LoadNPYAs reads a feature file that must hold rows of kind's shape and, for the kinds that share aud.npy's
+// shape, be that kind: BuiltIn needs the sidecar, Wav2Vec must not have one.
 func LoadNPYAs(path string, kind Kind) (*Features, error) {
 	if _, ok := kindInfo[kind]; !ok {
 		return nil, fmt.Errorf("audio: LoadNPYAs(%s): unknown feature kind %v", path, kind)
@@ -212,7 +250,27 @@ func LoadNPYAs(path string, kind Kind) (*Features, error) {
 		return nil, fmt.Errorf("audio: %s: %v features must have shape [N,%d,%d], found %v%s",
 			path, kind, w, d, shape, transposeHint(shape))
 	}
+	got, err := detectKind(path, shape)
+	if err != nil {
+		return nil, err
+	}
+	if got != kind {
+		return nil, KindError(path, got, kind)
+	}
 	return newFeatures(path, kind, shape, data)
+}
+
+// KindError is the one-line error for a feature file at path that holds kind got where want was needed; for the
+// two kinds of aud.npy it says what tells them apart.
+func KindError(path string, got, want Kind) error {
+	side := filepath.Base(SidecarPath(path))
+	switch {
+	case want == BuiltIn && got == Wav2Vec:
+		return fmt.Errorf("audio: %s holds external [N,16,32] (wav2vec) features, not ern's built-in ones: it has no %s beside it (read it as wav2vec, or recompute it with ern)", path, side)
+	case want == Wav2Vec && got == BuiltIn:
+		return fmt.Errorf("audio: %s holds ern's built-in 32-band features (%s says so), not wav2vec ones (read it as builtin)", path, side)
+	}
+	return fmt.Errorf("audio: %s holds %v features, not %v", path, got, want)
 }
 
 // transposeHint notes a channels-first array, the layout ER-NeRF uses in memory but not on disk.
@@ -233,11 +291,27 @@ func newFeatures(path string, k Kind, shape [3]int, data []float32) (*Features, 
 }
 
 // WriteNPY saves the features as a float32 C-order .npy array [Frames, Window, Dim] (format version 1.0, readable
-// by numpy and by LoadNPY), writing a temporary file beside path and renaming it into place.
+// by numpy and by LoadNPY), writing a temporary file beside path and renaming it into place. Built-in features
+// also get their sidecar (SidecarPath: aud.json beside aud.npy) so that LoadNPY knows them; writing features of
+// another kind removes an ern sidecar left there by earlier built-in features.
 func (f *Features) WriteNPY(path string) error {
 	if f.Frames*f.Window*f.Dim != len(f.Data) || f.Frames == 0 {
 		return fmt.Errorf("audio: WriteNPY(%s): %d values for shape [%d,%d,%d]", path, len(f.Data), f.Frames, f.Window, f.Dim)
 	}
+	if b := f.Kind.MelBands(); b > 0 && (f.Window != Window || f.Dim != b) {
+		return fmt.Errorf("audio: WriteNPY(%s): %v features of shape [%d,%d,%d], want [N,%d,%d]", path, f.Kind, f.Frames, f.Window, f.Dim, Window, b)
+	}
+	if err := writeFile(path, f.npyBytes()); err != nil {
+		return err
+	}
+	if f.Kind.MelBands() > 0 {
+		return writeSidecar(path, f.Kind)
+	}
+	return removeSidecar(path)
+}
+
+// npyBytes is the .npy file of the features.
+func (f *Features) npyBytes() []byte {
 	// Header: magic, version 1.0, u16 length, a Python dict literal padded with spaces and ended by '\n' so that
 	// the data starts at a multiple of 64 bytes.
 	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d, %d), }", f.Frames, f.Window, f.Dim)
@@ -249,13 +323,17 @@ func (f *Features) WriteNPY(path string) error {
 	b.WriteString(dict)
 	b.WriteString(strings.Repeat(" ", pad) + "\n")
 	binary.Write(&b, binary.LittleEndian, f.Data)
+	return b.Bytes()
+}
 
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*.npy")
+// writeFile writes data to a temporary file beside path, syncs it and renames it into place.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*"+filepath.Ext(path))
 	if err != nil {
 		return fmt.Errorf("audio: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(b.Bytes())
+	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}

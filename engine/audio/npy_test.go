@@ -3,6 +3,7 @@ package audio
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -165,29 +166,106 @@ func TestLoadNPYErrors(t *testing.T) {
 	}
 }
 
-// TestWriteNPYRoundTrip: Extract's features saved and reloaded are identical, detected as BuiltIn, and the file
-// header says float32 C-order [N,16,40] to any npy reader.
+// TestWriteNPYRoundTrip: Extract's features saved as aud.npy and reloaded are identical and detected as BuiltIn
+// through the aud.json sidecar written beside them; the file header says float32 little-endian C-order [N,16,32]
+// to any npy reader (what ER-NeRF's loader reads for an unknown --asr_model). The legacy 40-band kind round-trips
+// as aud_mel.npy.
 func TestWriteNPYRoundTrip(t *testing.T) {
-	f := Must(Extract(noise(4, 16000, 0.1)))
-	path := filepath.Join(t.TempDir(), BuiltIn.FileName())
-	if err := f.WriteNPY(path); err != nil {
-		t.Fatal(err)
+	x := noise(4, 16000, 0.1)
+	for _, kind := range []Kind{BuiltIn, BuiltIn40} {
+		f := Must(ExtractKind(kind, x))
+		dir := t.TempDir()
+		path := filepath.Join(dir, kind.FileName())
+		if err := f.WriteNPY(path); err != nil {
+			t.Fatal(err)
+		}
+		g := Must(LoadNPY(path))
+		if g.Kind != kind || g.Frames != f.Frames || !slicesEqual(g.Data, f.Data) {
+			t.Fatalf("reloaded %v %d rows", g.Kind, g.Frames)
+		}
+		if _, err := LoadNPYAs(path, kind); err != nil {
+			t.Error(err)
+		}
+		file, _ := os.Open(path)
+		r := Must(npyio.NewReader(file))
+		if h := r.Header.Descr; h.Type != "<f4" || h.Fortran || fmt.Sprint(h.Shape) != fmt.Sprint([]int{f.Frames, 16, kind.MelBands()}) {
+			t.Errorf("header %+v", h)
+		}
+		file.Close()
+		side := Must(ReadSidecar(path))
+		if side == nil || side.Extractor != SidecarExtractor || side.Bands != kind.MelBands() || side.Kind != kind.String() {
+			t.Errorf("%v: sidecar %+v", kind, side)
+		}
+		var names []string
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		want := []string{"aud.json", "aud.npy"}
+		if kind == BuiltIn40 {
+			want = []string{"aud_mel.json", "aud_mel.npy"}
+		}
+		if fmt.Sprint(names) != fmt.Sprint(want) {
+			t.Errorf("%v: files %v, want %v (temporary files left behind?)", kind, names, want)
+		}
 	}
-	g := Must(LoadNPY(path))
-	if g.Kind != BuiltIn || g.Frames != f.Frames || !slicesEqual(g.Data, f.Data) {
-		t.Fatalf("reloaded %v %d rows", g.Kind, g.Frames)
-	}
-	file, _ := os.Open(path)
-	defer file.Close()
-	r := Must(npyio.NewReader(file))
-	if h := r.Header.Descr; h.Type != "<f4" || h.Fortran || fmt.Sprint(h.Shape) != fmt.Sprint([]int{f.Frames, 16, BuiltInDim}) {
-		t.Errorf("header %+v", h)
-	}
+	path := filepath.Join(t.TempDir(), "aud.npy")
 	if err := (&Features{Frames: 2, Window: 16, Dim: 29, Data: make([]float32, 5)}).WriteNPY(path); err == nil {
 		t.Error("WriteNPY with inconsistent shape succeeded")
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
-		t.Errorf("temporary files left behind: %d entries", len(entries))
+	if err := (&Features{Kind: BuiltIn, Frames: 1, Window: 16, Dim: 40, Data: make([]float32, 640)}).WriteNPY(path); err == nil {
+		t.Error("WriteNPY of builtin features with 40 bands succeeded")
+	}
+}
+
+// TestAudNPYKinds: aud.npy [N,16,32] is Wav2Vec without a sidecar and BuiltIn with one; asking for the other kind
+// is a one-line error that says what tells them apart; writing wav2vec features over ern's removes the sidecar; a
+// foreign, malformed or mismatched sidecar is an error; a legacy aud_mel.npy without a sidecar is BuiltIn40.
+func TestAudNPYKinds(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "aud.npy")
+	f := Must(Extract(noise(5, 8000, 0.1)))
+	Must(0, f.WriteNPY(path))
+	if _, err := LoadNPYAs(path, Wav2Vec); err == nil || !strings.Contains(err.Error(), "ern's built-in 32-band features (aud.json says so)") {
+		t.Errorf("builtin read as wav2vec: %v", err)
+	}
+	w2v := &Features{Kind: Wav2Vec, Frames: f.Frames, Window: 16, Dim: 32, Data: f.Data}
+	Must(0, w2v.WriteNPY(path))
+	if _, err := os.Stat(SidecarPath(path)); !os.IsNotExist(err) {
+		t.Errorf("writing wav2vec features left the sidecar: %v", err)
+	}
+	if g := Must(LoadNPY(path)); g.Kind != Wav2Vec {
+		t.Errorf("aud.npy without sidecar is %v", g.Kind)
+	}
+	if _, err := LoadNPYAs(path, BuiltIn); err == nil || !strings.Contains(err.Error(), "no aud.json beside it") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("wav2vec read as builtin: %v", err)
+	}
+	for _, tc := range []struct{ json, want string }{
+		{`{"extractor": "wav2vec2"}`, `names extractor "wav2vec2"`},
+		{`{`, "not valid JSON"},
+		{`{"extractor": "ern-logmel", "bands": 24}`, "24 mel bands"},
+	} {
+		os.WriteFile(SidecarPath(path), []byte(tc.json), 0o644)
+		if _, err := LoadNPY(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("sidecar %s: %v (want %q)", tc.json, err, tc.want)
+		}
+	}
+	s := sidecarFor(BuiltIn)
+	s.FMax = 8000
+	b, _ := json.Marshal(s)
+	os.WriteFile(SidecarPath(path), b, 0o644)
+	if _, err := LoadNPY(path); err == nil || !strings.Contains(err.Error(), "this ern computes") {
+		t.Errorf("other parameters: %v", err)
+	}
+	Must(0, writeSidecar(path, BuiltIn40))
+	if _, err := LoadNPY(path); err == nil || !strings.Contains(err.Error(), "says [N,16,40]") {
+		t.Errorf("sidecar of another shape: %v", err)
+	}
+	legacy := filepath.Join(dir, "aud_mel.npy")
+	Must(0, (&Features{Kind: BuiltIn40, Frames: 1, Window: 16, Dim: 40, Data: make([]float32, 640)}).WriteNPY(legacy))
+	os.Remove(SidecarPath(legacy))
+	if g := Must(LoadNPY(legacy)); g.Kind != BuiltIn40 {
+		t.Errorf("aud_mel.npy without sidecar is %v", g.Kind)
 	}
 }
 
@@ -203,7 +281,15 @@ func TestKinds(t *testing.T) {
 	if _, err := ParseKind("mfcc"); err == nil {
 		t.Error("unknown kind parsed")
 	}
-	if w, d := BuiltIn.Shape(); w != Window || d != BuiltInDim {
-		t.Errorf("BuiltIn shape %d×%d", w, d)
+	if w, d := BuiltIn.Shape(); w != Window || d != 32 || BuiltIn.FileName() != "aud.npy" {
+		t.Errorf("BuiltIn shape %d×%d in %s, want ER-NeRF's aud.npy [N,16,32]", w, d, BuiltIn.FileName())
+	}
+	if w, d := BuiltIn40.Shape(); w != Window || d != 40 || BuiltIn40.FileName() != "aud_mel.npy" {
+		t.Errorf("BuiltIn40 shape %d×%d in %s", w, d, BuiltIn40.FileName())
+	}
+	for _, k := range Kinds() {
+		if b := k.MelBands(); (b > 0) != (k == BuiltIn || k == BuiltIn40) {
+			t.Errorf("%v.MelBands() = %d", k, b)
+		}
 	}
 }

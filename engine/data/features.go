@@ -19,8 +19,11 @@ func (d *Dataset) loadFeatures(name string, maxAud int, ps *problems) {
 	path := filepath.Join(d.Dir, name)
 	feat, err := audio.LoadNPY(path)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist) && name == audio.DeepSpeech.FileName():
 		ps.add(KindMissing, path, "audio features (ER-NeRF's loader reads aud_ds.npy for DeepSpeech: copy aud.npy to it)")
+		return
+	case errors.Is(err, os.ErrNotExist):
+		ps.add(KindMissing, path, "audio features")
 		return
 	case err != nil:
 		ps.add(KindFeatures, path, "%s", unwrapPath(errors.New(strings.TrimPrefix(err.Error(), "audio: ")), path))
@@ -31,4 +34,20 @@ func (d *Dataset) loadFeatures(name string, maxAud int, ps *problems) {
 			feat.Frames, maxAud, float64(feat.Frames)/25, float64(maxAud+1)/25)
 	}
 	d.FeaturePath, d.FeatureRows, d.features = path, feat.Frames, feat
+}
+
+// BuiltInKind is the built-in feature kind to read from the dataset in dir when kind is asked for: a folder ern
+// wrote before the 32-band change has only the legacy aud_mel.npy (BuiltIn40), which is read instead of a missing
+// or foreign (no aud.json sidecar) aud.npy; every other case returns kind unchanged.
+func BuiltInKind(dir string, kind audio.Kind) audio.Kind {
+	if kind != audio.BuiltIn {
+		return kind
+	}
+	if _, err := os.Stat(audio.SidecarPath(filepath.Join(dir, audio.BuiltIn.FileName()))); err == nil {
+		return kind
+	}
+	if _, err := os.Stat(filepath.Join(dir, audio.BuiltIn40.FileName())); err == nil {
+		return audio.BuiltIn40
+	}
+	return kind
 }

@@ -45,10 +45,11 @@ func (o *Options) defaults() {
 const TruthFile = "synth_truth.json"
 
 // Generate writes a complete ER-NeRF dataset of the synthetic person driven by mono 16 kHz speech into dir
-// (created if needed): aud.wav, the built-in features (audio.BuiltIn's file, aud_mel.npy), au.csv, bc.jpg,
-// transforms_train.json / transforms_val.json (the 10/11 split), and per frame k ori_imgs/k.jpg + k.lms,
-// gt_imgs/k.jpg, torso_imgs/k.png and parsing/k.png, plus synth_truth.json (see the package doc). The audio is cut
-// to the frames written (640 samples a frame). The same inputs and options always produce the same bytes.
+// (created if needed): aud.wav, the built-in features (audio.BuiltIn's file aud.npy [N,16,32] and its sidecar
+// aud.json), au.csv, bc.jpg, transforms_train.json / transforms_val.json (the 10/11 split), and per frame k
+// ori_imgs/k.jpg + k.lms, gt_imgs/k.jpg, torso_imgs/k.png and parsing/k.png, plus synth_truth.json (see the
+// package doc). The audio is cut to the frames written (640 samples a frame). The same inputs and options always
+// produce the same bytes.
 func Generate(dir string, mono16k []float32, opt Options) (*Truth, error) {
 	opt.defaults()
 	if opt.Size < 32 || opt.Size%2 != 0 || opt.Size > 4096 {

@@ -2,6 +2,7 @@ package synth
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -89,15 +90,37 @@ func TestPosesReproduceLandmarks(t *testing.T) {
 	}
 }
 
-// Every file ER-NeRF's loader reads is there with the right name, size and format.
+// Every file ER-NeRF's loader reads is there with the right name, size and format — the audio features as
+// aud.npy float32 little-endian C-order [N, 16, 32], what ER-NeRF reads and its AudioNet takes for an --asr_model
+// it does not know (spec §3, §4) — plus aud.json, the sidecar marking them as ern's; no other top-level file.
 func TestFilesAndShapes(t *testing.T) {
 	const n = 12
 	dir, _ := generate(t, speechLike(float64(n)/FPS, 1), Options{Size: 64, SS: 2, Seed: 1})
-	for _, name := range []string{"aud.wav", "aud_mel.npy", "au.csv", "bc.jpg", "transforms_train.json",
-		"transforms_val.json", TruthFile} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Error(err)
+	var top []string
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !e.IsDir() {
+			top = append(top, e.Name())
 		}
+	}
+	if want := []string{"au.csv", "aud.json", "aud.npy", "aud.wav", "bc.jpg", TruthFile, "transforms_train.json",
+		"transforms_val.json"}; fmt.Sprint(top) != fmt.Sprint(want) {
+		t.Errorf("files %v, want %v", top, want)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "aud.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hlen := int(raw[8]) | int(raw[9])<<8
+	header := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, 16, 32), }", n)
+	if string(raw[:8]) != "\x93NUMPY\x01\x00" || strings.TrimRight(string(raw[10:10+hlen]), " \n") != header ||
+		(10+hlen)%64 != 0 || len(raw) != 10+hlen+n*16*32*4 {
+		t.Errorf("aud.npy: header %q (%d bytes), file %d bytes; want %s and %d data bytes", raw[10:10+hlen], hlen, len(raw), header, n*16*32*4)
+	}
+	var side audio.Sidecar
+	if b, err := os.ReadFile(filepath.Join(dir, "aud.json")); err != nil || json.Unmarshal(b, &side) != nil ||
+		side.Extractor != audio.SidecarExtractor || side.Kind != "builtin" || side.Bands != 32 || side.Window != 16 {
+		t.Errorf("aud.json: %+v (%v)", side, err)
 	}
 	for k := range n {
 		for _, p := range []string{data.GTPath(dir, k), data.TorsoPath(dir, k), data.ParsingPath(dir, k),
@@ -114,11 +137,11 @@ func TestFilesAndShapes(t *testing.T) {
 	if clip.Rate != 16000 || clip.Channels != 1 || clip.Frames() != n*640 {
 		t.Errorf("aud.wav: %d Hz, %d ch, %d samples; want 16000 Hz mono %d", clip.Rate, clip.Channels, clip.Frames(), n*640)
 	}
-	feat, err := audio.LoadNPY(filepath.Join(dir, "aud_mel.npy"))
+	feat, err := audio.LoadNPY(filepath.Join(dir, "aud.npy"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if feat.Kind != audio.BuiltIn || feat.Frames != n || feat.Window != 16 || feat.Dim != audio.BuiltInDim {
+	if feat.Kind != audio.BuiltIn || feat.Frames != n || feat.Window != 16 || feat.Dim != 32 {
 		t.Errorf("features %v [%d,%d,%d]", feat.Kind, feat.Frames, feat.Window, feat.Dim)
 	}
 	au, err := os.ReadFile(filepath.Join(dir, "au.csv"))

@@ -23,7 +23,8 @@
 // Files written by Generate (k = 0 … N−1, 25 fps):
 //
 //	aud.wav                  the driving audio, 16 kHz mono PCM16, cut to N·640 samples
-//	aud_mel.npy              built-in features (audio.Extract), [N, 16, 40] float32
+//	aud.npy                  built-in features (audio.Extract: 32 log-mel bands), [N, 16, 32] float32 LE
+//	aud.json                 their sidecar (audio.Sidecar): extractor "ern-logmel" and its parameters
 //	au.csv                   OpenFace 2 layout; " AU45_r" = 2·blink, AU25/AU26 from the lip gap, AU20 from width
 //	bc.jpg                   the static background
 //	transforms_train.json    frames 0 … ⌊10N/11⌋−1; transforms_val.json the rest (focal_len, cx, cy, frames)
@@ -36,6 +37,9 @@
 //	                         mouth_width, blink ∈ [0,1], energy_db, centroid_hz, euler_deg (pitch, yaw, roll),
 //	                         shift_m, head_to_camera_r / _t; plus seed, size, fps, focal_len, max_lip_gap_m
 //
-// ER-NeRF's own loader reads DeepSpeech features from aud_ds.npy; ern's loader reads aud_mel.npy with
-// data.Options{Features: audio.BuiltIn.FileName()}. The same audio, seed and options give the same bytes.
+// The features are where ER-NeRF's own code finds features it can train on: its loader reads aud.npy for any
+// --asr_model that is not deepspeech, esperanto or hubert (e.g. --asr_model ern) and builds a 32-channel AudioNet
+// for it; ER-NeRF ignores aud.json. ern's loader reads them with data.Options{Features: audio.BuiltIn.FileName()},
+// and the sidecar tells it they are its own built-in features (recomputable from any WAV at playback), not
+// ER-NeRF's wav2vec features of the same name and shape. The same audio, seed and options give the same bytes.
 package synth
