@@ -33,7 +33,8 @@ type headRenderer struct {
 	cam    render.Camera // the camera rendered: the model's, or its intrinsics scaled to the render size
 	outW   int           // the frame's size (the model's); frames rendered smaller are scaled up to it
 	outH   int
-	bgFull []float32 // the background at the model's size [H·W, 3] (resized for a smaller render size)
+	bgFull []float32                               // the background at the model's size [H·W, 3] (resized for a smaller render size)
+	mark   func(r *compute.Recorder, stage string) // ends a stage of the frame's GPU work (Staged), or nil
 	// resize, when set, rebuilds what else depends on the render size (the torso frame of a head+torso model)
 	resize  func(w, h int) error
 	spec    FeatureSpec
@@ -141,6 +142,15 @@ func (hr *headRenderer) Direct(d Direction) error {
 	return nil
 }
 
+// SetStageMarker makes Draw mark the end of each stage: features, composite, field, pack.
+func (hr *headRenderer) SetStageMarker(mark func(r *compute.Recorder, stage string)) { hr.mark = mark }
+
+func (hr *headRenderer) markStage(r *compute.Recorder, stage string) {
+	if hr.mark != nil {
+		hr.mark(r, stage)
+	}
+}
+
 func (hr *headRenderer) Size() (w, h int)             { return hr.outW, hr.outH }
 func (hr *headRenderer) Features() FeatureSpec        { return hr.spec }
 func (hr *headRenderer) Context() (before, after int) { return hr.before, hr.after }
@@ -208,6 +218,7 @@ func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st Fr
 		hr.head.Eye = float32(hr.blinks.eye(float64(k) / 25))
 	}
 	hr.head.RecordAudio(r)
+	hr.markStage(r, StageFeatures)
 	if err := hr.r.RecordRays(r, hr.fr.Rays, hr.cam, render.FullImage(hr.cam)); err != nil {
 		return err
 	}
@@ -216,13 +227,19 @@ func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st Fr
 			return err
 		}
 	}
+	hr.markStage(r, StageComposite)
 	if err := hr.r.RecordRender(r, hr.fr, hr.head.Field(), render.Background{}, false, 0); err != nil {
 		return err
 	}
+	hr.markStage(r, StageField)
 	if hr.cam.W != hr.outW || hr.cam.H != hr.outH {
-		return hr.r.RecordPackBGRAUp(r, hr.fr, hr.cam.W, hr.cam.H, out, hr.outW, hr.outH)
+		if err := hr.r.RecordPackBGRAUp(r, hr.fr, hr.cam.W, hr.cam.H, out, hr.outW, hr.outH); err != nil {
+			return err
+		}
+	} else {
+		hr.r.RecordPackBGRA(r, hr.fr, out)
 	}
-	hr.r.RecordPackBGRA(r, hr.fr, out)
+	hr.markStage(r, StagePack)
 	return nil
 }
 

@@ -63,6 +63,9 @@ type run struct {
 	audioFile *audio.File
 	created   []string      // output files checkOutputs created
 	feeding   chan struct{} // closed when the feeder goroutine returned
+	stages    *gpuStages    // GPU timestamps of the renderer's stages (nil: not Staged, or no timestamps)
+	drawTime  time.Duration // host time of the last frame's recording, submission and wait
+	lastLog   time.Time     // the last -v line (offline)
 }
 
 // Run plays (or renders) opt.Audio with opt.Model. Call it on the main OS thread: it owns GLFW and every queue
@@ -194,6 +197,11 @@ func (r *run) setup() error {
 		}
 	} else if !r.opt.Direction.IsZero() {
 		return fmt.Errorf("%s: the model takes no pose or eye direction", r.opt.Model)
+	}
+	if sr, ok := r.rend.(Staged); ok {
+		if r.stages = newGPUStages(r.dev); r.stages != nil {
+			sr.SetStageMarker(r.stages.mark)
+		}
 	}
 	w, h := r.rend.Size()
 	r.st.Size = [2]int{w, h}
@@ -346,6 +354,9 @@ func (r *run) close() error {
 	if r.rend != nil {
 		r.rend.Release()
 	}
+	if r.stages != nil {
+		r.stages.release()
+	}
 	if r.dev != nil {
 		if cerr := r.dev.Close(); err == nil {
 			err = cerr
@@ -368,13 +379,20 @@ func (r *run) render(k int, win []float32) error {
 			}
 		}
 	}
+	if r.stages != nil {
+		r.stages.begin(r.rec)
+	}
 	if err := r.rend.Draw(r.rec, k, win, NeutralState(), r.out); err != nil {
 		return err
 	}
 	if err := r.rec.Submit(); err != nil {
 		return fmt.Errorf("rendering frame %d: %w", k, err)
 	}
-	r.st.stage(&r.st.Stages, "render", time.Since(t))
+	if r.stages != nil {
+		r.stages.collect(&r.st.PerFrame)
+	}
+	r.drawTime = time.Since(t)
+	r.st.stage(&r.st.Stages, "render", r.drawTime)
 	return nil
 }
 
@@ -384,7 +402,12 @@ func (r *run) output(k int) error {
 	if err := r.sink.put(k, r.out); err != nil {
 		return err
 	}
-	r.st.stage(&r.st.Stages, "output", time.Since(t))
+	present := time.Since(t)
+	r.st.stage(&r.st.Stages, "output", present)
+	if r.stages != nil {
+		r.st.PerFrame.add(StagePresent, present)
+		r.st.PerFrame.add(StageFrame, r.drawTime+present)
+	}
 	if r.st.Presented == 0 {
 		r.st.FirstFrame = time.Since(r.t0)
 	}
@@ -429,6 +452,10 @@ func (r *run) offline() error {
 			return err
 		}
 		r.traceFrame(k, 0)
+		if r.opt.Verbose && len(r.st.PerFrame) > 0 && time.Since(r.lastLog) > time.Second {
+			r.lastLog = time.Now()
+			fmt.Fprintf(r.opt.Log, "ernplay: frame %d: %s\n", k, r.st.PerFrame)
+		}
 	}
 }
 

@@ -110,6 +110,9 @@ func (r *run) realtime() error {
 			mean, _, mx := r.st.OffsetSummary()
 			fmt.Fprintf(r.opt.Log, "ernplay: frame %d, %d presented, %d dropped, A/V offset mean %.1f max %.1f ms, %d stalls\n",
 				next, r.st.Presented, r.st.Dropped, mean, mx, r.st.Stalls)
+			if len(r.st.PerFrame) > 0 {
+				fmt.Fprintf(r.opt.Log, "ernplay: %s\n", r.st.PerFrame)
+			}
 		}
 		n, final := r.frameCount()
 		if clock == nil && r.st.Presented > 0 {

@@ -28,6 +28,7 @@ type Stats struct {
 	Wall          time.Duration // from the start of Run to the end
 	Startup       []Stage       // load model, decode audio, open device, ...
 	Stages        []Stage       // per-frame stages: features, render, output
+	PerFrame      FrameStages   // per-frame stage times (GPU timestamps where the stage is GPU work), mean and p95
 }
 
 // Stage is a named duration total over Count events.
@@ -101,6 +102,9 @@ func (st *Stats) String() string {
 		st.Presented, st.Frames, st.Dropped, st.FPS(), ms(st.FirstFrame), st.Wall.Seconds())
 	if mean, p95, mx := st.OffsetSummary(); !math.IsNaN(mean) {
 		fmt.Fprintf(&b, "  A/V offset (clock − frame time): mean %.1f ms, p95 %.1f ms, max %.1f ms\n", mean, p95, mx)
+	}
+	if len(st.PerFrame) > 0 {
+		fmt.Fprintf(&b, "  %s\n", st.PerFrame)
 	}
 	for _, group := range [][]Stage{st.Startup, st.Stages} {
 		if len(group) == 0 {
