@@ -78,8 +78,9 @@ type Device struct {
 var ErrNoDevice = errors.New("no Vulkan device")
 
 // Open creates an instance, picks a physical device (discrete > integrated > virtual > CPU unless overridden) and
-// creates a logical device with the features training needs: float32 buffer atomic add is required; 16-bit
-// storage, fp16 arithmetic, int8, subgroup size control are enabled when present.
+// creates a logical device with the features training needs: float32 buffer atomic add, int64 arithmetic and int64
+// buffer atomics (the grid backward's fixed-point scatter) are required; 16-bit storage, fp16 arithmetic, int8,
+// subgroup size control are enabled when present.
 func Open(opt Options) (*Device, error) {
 	if opt.Device == "" {
 		opt.Device = os.Getenv("ERN_DEVICE")
@@ -261,6 +262,10 @@ func requireFeatures(name string, c caps) error {
 	if !c.AtomicFloatExt || !c.Float32AtomicAdd {
 		return fmt.Errorf("compute: device %q lacks shaderBufferFloat32AtomicAdd (VK_EXT_shader_atomic_float), "+
 			"which training's gradient scatter needs; pick another device with ERN_DEVICE", name)
+	}
+	if !c.Int64 || !c.Int64Atomics {
+		return fmt.Errorf("compute: device %q lacks shaderInt64 / shaderBufferInt64Atomics (Vulkan 1.2), which the "+
+			"grid backward's deterministic fixed-point gradient scatter needs; pick another device with ERN_DEVICE", name)
 	}
 	return nil
 }

@@ -69,6 +69,7 @@ void ernQueryCaps(VkInstance inst, VkPhysicalDevice pd, ErnCaps* c) {
 	c->shaderInt8 = v12.shaderInt8;
 	c->shaderInt16 = f2.features.shaderInt16;
 	c->shaderInt64 = f2.features.shaderInt64;
+	c->shaderBufferInt64Atomics = v12.shaderBufferInt64Atomics;
 	c->storageBuffer16BitAccess = v11.storageBuffer16BitAccess;
 	c->storageBuffer8BitAccess = v12.storageBuffer8BitAccess;
 	c->hostQueryReset = v12.hostQueryReset;
@@ -105,6 +106,7 @@ VkResult ernCreateDevice(VkInstance inst, VkPhysicalDevice pd, uint32_t family, 
 	v12.shaderInt8 = en->int8;
 	v12.storageBuffer8BitAccess = en->storage8;
 	v12.hostQueryReset = en->hostQueryReset;
+	v12.shaderBufferInt64Atomics = VK_TRUE;
 	VkPhysicalDeviceVulkan11Features v11 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
 	v11.storageBuffer16BitAccess = en->storage16;
 	VkPhysicalDeviceFeatures2 f2 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};

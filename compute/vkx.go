@@ -18,6 +18,7 @@ import (
 type caps struct {
 	Float32AtomicAdd, SharedFloat32AtomicAdd bool
 	Float16, Int8, Int16, Int64              bool
+	Int64Atomics                             bool
 	Storage16, Storage8                      bool
 	SubgroupSizeControl, Maintenance4        bool
 	HostQueryReset                           bool
@@ -62,7 +63,8 @@ func queryCaps(inst vk.Instance, pd vk.PhysicalDevice) caps {
 	return caps{
 		Float32AtomicAdd: b32(c.bufferFloat32AtomicAdd), SharedFloat32AtomicAdd: b32(c.sharedFloat32AtomicAdd),
 		Float16: b32(c.shaderFloat16), Int8: b32(c.shaderInt8), Int16: b32(c.shaderInt16), Int64: b32(c.shaderInt64),
-		Storage16: b32(c.storageBuffer16BitAccess), Storage8: b32(c.storageBuffer8BitAccess),
+		Int64Atomics: b32(c.shaderBufferInt64Atomics), Storage16: b32(c.storageBuffer16BitAccess),
+		Storage8:            b32(c.storageBuffer8BitAccess),
 		SubgroupSizeControl: b32(c.subgroupSizeControl), Maintenance4: b32(c.maintenance4),
 		HostQueryReset: b32(c.hostQueryReset),
 		AtomicFloatExt: b32(c.hasAtomicFloatExt), CoopMatrixExt: b32(c.hasCoopMatrixExt), Swapchain: b32(c.hasSwapchainExt),

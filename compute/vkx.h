@@ -8,7 +8,7 @@
 
 typedef struct {
 	uint32_t bufferFloat32AtomicAdd, sharedFloat32AtomicAdd, bufferFloat32Atomics;
-	uint32_t shaderFloat16, shaderInt8, shaderInt16, shaderInt64;
+	uint32_t shaderFloat16, shaderInt8, shaderInt16, shaderInt64, shaderBufferInt64Atomics;
 	uint32_t storageBuffer16BitAccess, storageBuffer8BitAccess;
 	uint32_t subgroupSizeControl, computeFullSubgroups, maintenance4, hostQueryReset;
 	uint32_t vulkanMemoryModel;
