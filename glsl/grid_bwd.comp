@@ -1,13 +1,21 @@
 #version 450
 // grid_bwd: multiresolution grid encoder backward to the table, one invocation per (point, plane, run of `span`
-// levels); gl_WorkGroupID.y = plane·⌈L/span⌉ + run (span as in grid_fwd). Scatters with float atomics, so dTable accumulates (callers clear it).
-// Math: dTable[p·planeParams + (off_l + row_l(g + k))·C + c] += w_k · dY[n, outOff + (p·L + l)·C + c] for each of the
-// 2^D corners k with w_k = Π_d (k_d ? f_d : 1 − f_d); nothing for points with any u_d ∉ [0, 1] or zero dY.
-// Go reference: engine/encoding/grid_ref.go GridBackwardRef / TriPlaneBackwardRef (dTable).
+// levels); gl_WorkGroupID.y = plane·⌈L/span⌉ + run (span as in grid_fwd). Scatters each contribution in
+// two's-complement fixed point with int64 atomics (fixed.glsl: exact to 2^−56 per contribution, and the sum is the
+// same bits in any order, so training is deterministic); grid_bwd_resolve then adds the sums into dTable. The
+// accumulator accumulates (callers clear it before a scatter).
+// Math: acc[at] += fixed(w_k · dY[n, outOff + (p·L + l)·C + c]), at = p·planeParams + (off_l + row_l(g + k))·C + c,
+// for each of the 2^D corners k with w_k = Π_d (k_d ? f_d : 1 − f_d) (the product rounded to float32 as in
+// grid_fwd); nothing for points with any u_d ∉ [0, 1] or zero dY; a contribution fixed() cannot hold sets the
+// poison word acc[2·planes·planeParams].
+// Go reference: engine/encoding/grid_ref.go GridBackwardRef / TriPlaneBackwardRef (dTable, float64 sums) and
+// engine/encoding/fixed_ref.go gridBackwardFixedRef (the fixed-point words bit for bit).
 #extension GL_GOOGLE_include_directive : require
-#extension GL_EXT_shader_atomic_float : require
+#extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
+#extension GL_EXT_shader_atomic_int64 : require
 #include "common.glsl"
 #include "grid.glsl"
+#include "fixed.glsl"
 
 layout(local_size_x = 64) in;
 layout(constant_id = 0) const uint D = 2; // grid dimension (2 or 3)
@@ -19,7 +27,7 @@ layout(std430, set = 0, binding = 1) readonly buffer Levels { uvec4 lv[]; };    
 // upstream gradient
 layout(std430, set = 0, binding = 2) readonly buffer DY { float dY[]; };        // [N, outStride] f32
 // outputs
-layout(std430, set = 0, binding = 3) buffer DTable { float dTable[]; };         // [planes·Σ_l T_l, C] f32, accumulated
+layout(std430, set = 0, binding = 3) buffer Acc { int64_t acc[]; };            // [planes·Σ_l T_l·C, 2] i64 (hi, lo), then [1] poison; accumulated
 
 layout(push_constant) uniform Push {
 	uint n;            // points N
@@ -70,7 +78,21 @@ void main() {
 			uint at = base + grid_row(level, gk, D, pc.hashed != 0u) * C;
 			float w = grid_weight(k, f, D);
 			for (uint c = 0u; c < C; c++) {
-				atomicAdd(dTable[at + c], w * g_up[c]);
+				precise float v = w * g_up[c];
+				int64_t hi, lo;
+				if (v == 0.0) {
+					continue;
+				}
+				if (!fixed_split(v, hi, lo)) {
+					atomicOr(acc[2u * pc.planes * pc.planeParams], int64_t(1));
+					continue;
+				}
+				if (hi != int64_t(0)) {
+					atomicAdd(acc[2u * (at + c)], hi);
+				}
+				if (lo != int64_t(0)) {
+					atomicAdd(acc[2u * (at + c) + 1u], lo);
+				}
 			}
 		}
 	}

@@ -25,7 +25,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3373358afaafd8deb406ae3a37284bd7fc171b75830f021aab3123d9c7e65938",
+		SourceHash: "cf6d1b7b9b690ed79bf92aa49a17dc309a8c75105bea56445421ba924f5a301e",
 	},
 	{
 		Name: "audioatt_bwd",
@@ -48,7 +48,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "04d3fad79b1df31ec85c5eaf2735fb2b97c8d0848c9cb2fbac4148421ac024f5",
+		SourceHash: "fa13209c25f7720336696a4be5eb391a5e62994504abae6d4ebf2ce7f2fc4c67",
 	},
 	{
 		Name: "audioatt_fwd",
@@ -68,7 +68,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "058348c70d91e752ad17a1574e6c5d959b819c48774aff5224e7bd91e1304225",
+		SourceHash: "90e3a742711711aec4a7ad5b73612246f67970b596109dce431b869e1ad5b2ca",
 	},
 	{
 		Name: "audioatt_wgrad",
@@ -86,7 +86,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e99493dcd4354d515a67216e0a95b48e39406b88e64a41b403e1e2eba1b3cce4",
+		SourceHash: "65a6dd593e033692a352a1c95cb3856786630f0a38af308c5af9294c3e29c398",
 	},
 	{
 		Name: "axpby_fwd",
@@ -102,7 +102,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1a2c59f91302019a82562e4323ca858e3a426e593751b49797b55a5df00cdca4",
+		SourceHash: "e14cf114d74247c5f102ce977589c688880d85e7bf5b1d7bd23befb7d1d08fc1",
 	},
 	{
 		Name: "colsum_fwd",
@@ -121,7 +121,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5bfdf6f212862e9f24b398341183fa08ca4248b851c7718b726a80bb38625f2e",
+		SourceHash: "4fe2a676ac5c74ff17a2820bee61e8bd79d150771d407927aecc8e3ebfda99f0",
 	},
 	{
 		Name: "composite_bg",
@@ -146,7 +146,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e785c18300149bf3aa69fe6be288cf8e5e30b3b51183f1776ffc81d847921136",
+		SourceHash: "bc3d31d50f01e640a20c17fe0cb945e569064077b37e7f4a7503920eba3263f7",
 	},
 	{
 		Name: "composite_bg_train_bwd",
@@ -165,7 +165,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e73926dc04de553cce16054befe83f9618119e5382fa01f76920b8a28ec09820",
+		SourceHash: "dc988e21ab85e909ba14bc269406321b601c70884a56e3aecd7b99d13f86f720",
 	},
 	{
 		Name: "composite_bg_train_fwd",
@@ -184,7 +184,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ede7ecdb42b313d45044ebfa2ea80289ade67577d11c316b1ca7ee92afc50f72",
+		SourceHash: "ab04dcc0e84d1013c3f24274add82bf4a686871e0c7bf2815b49985a7087ca64",
 	},
 	{
 		Name: "composite_infer",
@@ -206,7 +206,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "213aa3b27dc0564002e0f505e85b698675b583ba1819c474247762351e7e3dc0",
+		SourceHash: "31d7231b74ee41b077968074c8d21ae69c3af6faaf94f798ca837657c9d2445e",
 	},
 	{
 		Name: "composite_train_bwd",
@@ -236,7 +236,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4cf24533a183b1c2aa4cbd7154ca80d3eed6ace1108996b60872f3724a1a881e",
+		SourceHash: "0db7e98e21e6c77b7550ea0b1e4bdbfb9d2449b8dabee40ba044eca5f1e7e2e2",
 	},
 	{
 		Name: "composite_train_fwd",
@@ -261,7 +261,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b3a9792492283cb0cf98095c82a05c598a98a51d9f3a42698c7fadd07b78ff2e",
+		SourceHash: "bef63ecc7aa1766fa908b541871e4fd3c948f117f8fe91d646de40fc908654ef",
 	},
 	{
 		Name: "conv1d_bwd",
@@ -290,7 +290,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a7876b5df44b62b7eb92d0cb219684ba4a98516821184302db0ebecbd9724ff9",
+		SourceHash: "878dbb5b34725dc95870d9489aa15f2bc1296d7e68b039e69ef86c5b3dacb008",
 	},
 	{
 		Name: "conv1d_fwd",
@@ -317,7 +317,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1e842776c15bee1ba045f55e8aaed77f01dd6b2a54a6836916e0f98e6f66a7e0",
+		SourceHash: "ab819e313a661f0114ad6f0e3043bbd2959752e009d0955899db9c1f480446de",
 	},
 	{
 		Name: "conv1d_wgrad",
@@ -346,7 +346,7 @@ var manifest = []Kernel{
 		PushSize:   56,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "759b36dfe50848bdc259f88ca74e38bc225f9f719e465f5f2cce352c13215b19",
+		SourceHash: "7fd16a543584ffa45840c95682ecb26c72dd603d951623f62648b5b710bd4be8",
 	},
 	{
 		Name: "dispatch_scale",
@@ -362,7 +362,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "295ec81dc9330fb1459592f8bf0e2dab16e3e589e5d722a702b8787b1a375a3d",
+		SourceHash: "5efeef2fb379320d8f27699380d47cb3433a5c3d36dc57bd0012a004f4dfdb0f",
 	},
 	{
 		Name: "ema_step",
@@ -378,7 +378,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ead80c8260e059244e3553022d450cd78fd2e3690a40a9a9557c5a771e93b7b9",
+		SourceHash: "0794f9a40fbeb0c05bb60774bfad2cfc9736dc25757832fb13e50b8f3d7e5afe",
 	},
 	{
 		Name: "errmap_cdf",
@@ -394,7 +394,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "cc29d49f36b6b5b7f10b57dbb0a9ec18a86f570144e65513e278f68672b69051",
+		SourceHash: "3177e7954acc7ccd5a2943321ff5523c2b6e06d6d35a0bbdc909279963ef49e8",
 	},
 	{
 		Name: "errmap_sample",
@@ -413,7 +413,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bbcc49fc30e2f4779562584c4eb2ffb71acd8da86e2b753718d5c12411be14dc",
+		SourceHash: "4f01facc898476b05385c97ab1fc1db39adfea0d8f06acb1da1dfa6b8e2473c1",
 	},
 	{
 		Name: "errmap_update",
@@ -433,7 +433,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "698b8e9942b7c019d0cba63038375993a0d0e361455a35ee1e72c125c582392a",
+		SourceHash: "fdf6610c7980d957b31cb39f981f02272984f1085b00cfcea01ae8be929f94bb",
 	},
 	{
 		Name: "fill_fwd",
@@ -447,7 +447,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8883f478b7361581954d2fdec1d61314c9da2e11fe5b7caad6ba67d8964ec648",
+		SourceHash: "3422d7d94fed4c050b3015fdafb581b12387636c5a54ecdbfefbf4d7b0eca776",
 	},
 	{
 		Name: "freq_bwd",
@@ -466,7 +466,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f56ea13e8c5019bd35c0bb894a7324baf775aecf418c71f5943fffed2b9427c6",
+		SourceHash: "e0af7c8f79ef187cdcc925068c01698f440910e56e39a9552de88735cc6686bb",
 	},
 	{
 		Name: "freq_fwd",
@@ -484,7 +484,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "828122f5a2877b2dd1d79912654698a2e76f0821968559a3e5699e79bc6ac01f",
+		SourceHash: "1db3dce890863c7ce102230ca2a3aa581e6c5c1b6c4a2b93d8f12ecc277d03db",
 	},
 	{
 		Name: "gate_bwd",
@@ -512,7 +512,7 @@ var manifest = []Kernel{
 		PushSize:   40,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "aa5d6451c7a241a1abddd63ebf8bda91d83ff89903ccac3ee58dda1296f94886",
+		SourceHash: "c04eabc7c68ea15959ec925b2bd768e7d52090b4ccdce76702926f0c1c023777",
 	},
 	{
 		Name: "gate_fwd",
@@ -537,7 +537,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e0d3f731bee0a3d08fd0dfdae5a866a3d01090feed74ba6b8d450334ed41bfec",
+		SourceHash: "3cbaca7e0727b4dc75df904e0998d1ae78f8b4e2bcd5faeb86df2fbaffff31ac",
 	},
 	{
 		Name: "gate_reduce",
@@ -559,7 +559,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9c1c449ff7fa657ff5b00e92be2f944f4e9193db52697295dec133959724a31f",
+		SourceHash: "e66b9cb049b7afdf942e99a768f59dd6a772b2009b4ff4c96dd15ad573b20f19",
 	},
 	{
 		Name: "grid_bwd",
@@ -567,7 +567,7 @@ var manifest = []Kernel{
 			{Binding: 0, Name: "X", ReadOnly: true},
 			{Binding: 1, Name: "Levels", ReadOnly: true},
 			{Binding: 2, Name: "DY", ReadOnly: true},
-			{Binding: 3, Name: "DTable", ReadOnly: false},
+			{Binding: 3, Name: "Acc", ReadOnly: false},
 		},
 		Push: []Member{
 			{Name: "n", Type: "uint", Offset: 0, Size: 4},
@@ -590,7 +590,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "9d14a17a46ad93c936ef56d830c7c8c7282fff1af68e4334a99c7ef23d783df3",
+		SourceHash: "accfdac1bb17b21bece0755be0bfa18fd7182e6c0a669c1df9416ab91a572719",
 	},
 	{
 		Name: "grid_bwd_input",
@@ -622,7 +622,21 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "302248068e086974f8b039cb970f0ecd3d3f20627c031d167f096cd4143bf75f",
+		SourceHash: "905d2ec630fde57a3af3915a3872973d0f4bb263f5eea14e64320e412a4829d0",
+	},
+	{
+		Name: "grid_bwd_resolve",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Acc", ReadOnly: true},
+			{Binding: 1, Name: "DTable", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "count", Type: "uint", Offset: 0, Size: 4},
+		},
+		PushSize:   4,
+		LocalSize:  [3]uint32{64, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "37f7c7dce0ee3219820473b57806d1bdcc183796396f0171362327ce4aaed5a9",
 	},
 	{
 		Name: "grid_fwd",
@@ -653,7 +667,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 			{ID: 1, Name: "C", Type: "uint", Default: 1},
 		},
-		SourceHash: "7267193c5272c429bec406f579c742cf21bc80c18af924c15948979eacbba60c",
+		SourceHash: "b4736094685ef001c6f9ff8d1c8adae789384483b4b578a95f5a4f46119340ac",
 	},
 	{
 		Name: "grid_probe",
@@ -682,7 +696,7 @@ var manifest = []Kernel{
 		Spec: []SpecConstant{
 			{ID: 0, Name: "D", Type: "uint", Default: 2},
 		},
-		SourceHash: "ba49b1a7abdd3f93af7aa6d5581465b00a46b8e2fe16305f61f51d5bb5ce7322",
+		SourceHash: "4a822190ffe7ace0120a8b9d8acd988f5712955e2e84c1d62025f84fbd46dc30",
 	},
 	{
 		Name: "head_gather_bwd",
@@ -701,7 +715,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "22fe9ccc8338a50ac0b0fe6880ff1ce6dd5d3dc772ecb5a5c62879462e769f17",
+		SourceHash: "ec9b26bc8511342b35ad443ed55a97ae160f4a22f166bc5cce160ddf328b6988",
 	},
 	{
 		Name: "head_gather_fwd",
@@ -726,7 +740,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0d96e751b422f250b419910ce765a2a919ceddf66974c68fea248f8ac7ee7002",
+		SourceHash: "36d546125e9dbe1e3b0354a18c80b43598b74d70f83a1066db0a67f2aaa8dc79",
 	},
 	{
 		Name: "infer_plan",
@@ -746,7 +760,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{1, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9b9d7117ba01ab20a862449e58f90e4a139e3a563b4e764d8bf2fb2466cf8e6c",
+		SourceHash: "b585ca20737c4c27b5cfc61fd8632e1ec6d0d8d842ae629a1fa2eb532168af4a",
 	},
 	{
 		Name: "jitter_fwd",
@@ -767,7 +781,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "94cef07f2ebfa9bc6753e7725286ce57e25c2595997228bfb98f4a9287d9b170",
+		SourceHash: "ea87affd1ad65acbed3b89490537749f1db24d28905cd6e634520a1ed1e4c66f",
 	},
 	{
 		Name: "loss_fwd",
@@ -788,7 +802,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "5c17f0653453732e8deda18e0ceb22e105dba3197970fa7add15cabfb085a835",
+		SourceHash: "5e0ed0dcc74478f369ee4e65c7ee33efa96df3f576af26b87751f6751d669952",
 	},
 	{
 		Name: "loss_head_fwd",
@@ -819,7 +833,7 @@ var manifest = []Kernel{
 		PushSize:   48,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "2c480dde96a144351353270e203012fd83f15ec8e68f79066504ba5b78d59574",
+		SourceHash: "7bd73ddbc87857feef8151ae5a556a4d4c92b1436dbbc372cf36533ffd7d1015",
 	},
 	{
 		Name: "loss_head_reduce",
@@ -840,7 +854,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ec6cbd1a1a16073c14763c46257832444fe46d098e1febf4ca6362cce40054d6",
+		SourceHash: "14cb17e5302c3c45db23a50aeaaa5b842822a81385626b059ee9bb933dbf489a",
 	},
 	{
 		Name: "loss_head_smooth_fwd",
@@ -861,7 +875,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a219e1c851c99da67300de3f1c0af0755bc17608121248e15514b725454da9bf",
+		SourceHash: "f256ae511b6f6e84d7617636b17c187ba90da472599650768a8a62d0c9a8f402",
 	},
 	{
 		Name: "lpips_conv_bwd",
@@ -894,7 +908,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "V", Type: "uint", Default: 2},
 			{ID: 1, Name: "PX", Type: "uint", Default: 8},
 		},
-		SourceHash: "5ffd5eb806888ee02b2dfbbfb19ef27744a3f7a07659a25685030b47e7569266",
+		SourceHash: "6be5bb2274c6256c3b09be9b2dbe905a064a77ae9131aaa8bb4ab328470bf114",
 	},
 	{
 		Name: "lpips_conv_fwd",
@@ -926,7 +940,7 @@ var manifest = []Kernel{
 			{ID: 1, Name: "K", Type: "uint", Default: 3},
 			{ID: 2, Name: "S", Type: "uint", Default: 1},
 		},
-		SourceHash: "0320f46ec68d633f3fa7e7b65b46d70b447a143e79e96f9b45a1283f108fd27d",
+		SourceHash: "59421ac810a7d56bf58f206e28bacfbaac2e8e40b49b1b06ab8d88a461cbd540",
 	},
 	{
 		Name: "lpips_head_bwd",
@@ -950,7 +964,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4dfe8c17b41f14689a683b0f5923792244ea2c1050c16345a1db4f37a61b84d6",
+		SourceHash: "be74313e81e6046ab96889ee8fd5576245d47da5f55bbe7cedeb48f9b1b06206",
 	},
 	{
 		Name: "lpips_head_fwd",
@@ -971,7 +985,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e83564264be4e47205cb35ff11e3e86bc28faf51270dd775ba5a829f771ae8df",
+		SourceHash: "0a606016be9fb5d0f328620810b3f93dadf0e7f2e55b7a7c38b38f25875a785f",
 	},
 	{
 		Name: "lpips_pool_bwd",
@@ -994,7 +1008,7 @@ var manifest = []Kernel{
 		PushSize:   36,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "8228a0ee8c9d710e4a3b5d18e04cbd1b566af9233f5bd757aa85876b00912ec2",
+		SourceHash: "12b0af3b5e55576f671145a796e905e705c6cf0423b80966f25d305cc51a9874",
 	},
 	{
 		Name: "lpips_pool_fwd",
@@ -1014,7 +1028,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "bb56339c16e655e8eec9dbaef67a7bbde0908325bdcbacfb7d7d61347ef75f63",
+		SourceHash: "c956cdd4a96ebb18c3725d3df98ca07842cf9e7556b615b1fd3d94672e98ff95",
 	},
 	{
 		Name: "lpips_prep_bwd",
@@ -1040,7 +1054,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "81442e58a2adfe48620919c1399ee670db6651b67ba31eb6b8be920bd13f2374",
+		SourceHash: "044ed1c0844fedb73c6ea5e31dca70bc2a70175ca7fa5676831213d6751d4e53",
 	},
 	{
 		Name: "lpips_prep_fwd",
@@ -1066,7 +1080,7 @@ var manifest = []Kernel{
 		PushSize:   52,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ae412a6b6e4f43a8639602ad18f79635ceb3f3f235e4368bd911aaf4e533e0de",
+		SourceHash: "6c6b23610cc3eb6eed633c9f9ca5ba8ba744dc7561df144d4dcc4bca935d9715",
 	},
 	{
 		Name: "lpips_relu_bwd",
@@ -1082,7 +1096,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f95713d5ce51f975505ea2814d2ebed82316d75a6098711f08270488b96b2c24",
+		SourceHash: "eff441be551bee4f6a72d680100f1315469045f69d4a486f45491c470a2b6f12",
 	},
 	{
 		Name: "lpips_sum_fwd",
@@ -1101,7 +1115,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "720eb2bac3ace110d3cb81d3770e13c34c5d90e5d9d843cef71da55d904bd705",
+		SourceHash: "cdf45fb766c36d7560431e949b6257d3e1de21dc140a7f71a23d62991d68fa5e",
 	},
 	{
 		Name: "march_analytic",
@@ -1137,7 +1151,7 @@ var manifest = []Kernel{
 		PushSize:   76,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0bf71c4b6e3fa8df030bca580d562625febfb741c25521313f7e80a68455af29",
+		SourceHash: "aad18957eca38b3ec4f19c5a6a428df300e2f85c1b1569ccd20ee431019d468c",
 	},
 	{
 		Name: "march_infer",
@@ -1163,7 +1177,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a6ded38996984b4150e67ae8e20a8daa1c7529492bc52ae57bafc6075ebbc66b",
+		SourceHash: "ded770ea2905b5f0036d1f8807c00e0cedfa2e06b77684ea1b51eb1d1004642d",
 	},
 	{
 		Name: "march_train",
@@ -1190,7 +1204,7 @@ var manifest = []Kernel{
 		PushSize:   28,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3c953349333a2c1ea77373e171dcf5b2a27d49dd98f6770b913b95c1b71bae70",
+		SourceHash: "7d3dfcd7627381b1b938c1b66bd0f6763bda2650417a07a4f2896e7a0cb7f572",
 	},
 	{
 		Name: "mlp_bwd",
@@ -1224,7 +1238,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "12070341b74f256d1bde1d3839f0b45471430dec6f083c03202090e41c2102bc",
+		SourceHash: "b1f1dd32b1cd830795e6e613c61cff5c83ee90d96ade4b0de53f161b143624ba",
 	},
 	{
 		Name: "mlp_fwd",
@@ -1257,7 +1271,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "MAXW", Type: "uint", Default: 128},
 			{ID: 1, Name: "SG", Type: "uint", Default: 8},
 		},
-		SourceHash: "d4e552917dad91be8e65d4be5e2410a62ac6ba35ff414950179a97f7228dfb49",
+		SourceHash: "c912c083807ceabfcc98082853a72512512cb401ab18702421b14454de256afd",
 	},
 	{
 		Name: "mlp_tuned_bwd",
@@ -1298,7 +1312,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "64e1d59123ab788ddeb037c2a06a106384f5d010138d4f10550e4dd5aae1e784",
+		SourceHash: "425d1f30e76737982fdb7310b77eba5edd2c0b3d581e4d482a3440013f4c7313",
 	},
 	{
 		Name: "mlp_tuned_fwd",
@@ -1338,7 +1352,7 @@ var manifest = []Kernel{
 			{ID: 7, Name: "MAXW", Type: "uint", Default: 16},
 			{ID: 8, Name: "SMAX", Type: "uint", Default: 1024},
 		},
-		SourceHash: "4a13fde556410d3085d6b7c7467e2398c89f92260ccebf44c77bda6658e0149f",
+		SourceHash: "d311292b37bbc1b754dcd6eb848c7c4f2ba642ffb99b8ff676f380283411c4cd",
 	},
 	{
 		Name: "mlp_wgrad",
@@ -1368,7 +1382,7 @@ var manifest = []Kernel{
 			{ID: 0, Name: "SG", Type: "uint", Default: 8},
 			{ID: 1, Name: "RB", Type: "uint", Default: 2},
 		},
-		SourceHash: "7f39cf0de2e3fc4526a8db4e57b23fdce4561e6c3f3878222359f03d9ea13bf3",
+		SourceHash: "aaef1491706586251fd0b0c1e3a4e80369f34ac236c8bbc6f017acf0174c0b3a",
 	},
 	{
 		Name: "mlp_wsum",
@@ -1385,7 +1399,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b344343fa7bdf0d532cf84e5de32e2b2f8ba9c3267f7397a2153673bce8641e6",
+		SourceHash: "86742353470757e3a91f25090028d5bbd69b30899e9bcc7c2a3c6cf9d7e55d6b",
 	},
 	{
 		Name: "occ_bits",
@@ -1401,7 +1415,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "925fb2d2c62a464f275c7e9d7a08245ddb3441827bea0d75e0dc225bf4c8b283",
+		SourceHash: "a5e1ef26395c68d4c40480bd7e2111f24e51ca3f41b6eb70767ddd41a8af2ad6",
 	},
 	{
 		Name: "occ_dilate",
@@ -1415,7 +1429,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "e20aa70bb861ddb47b46cee87570aa4cf78f15fed2c5e1a3a6a46c995dc8713b",
+		SourceHash: "213a29c46fd2a1f7937678cca38fed57bc4c847b88d3f340a8163c33bed69c58",
 	},
 	{
 		Name: "occ_ema",
@@ -1431,7 +1445,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4dcb3d69ed365324256ed0ce0c16ebbf4f8aa6c9c51157bd6f9dc9beef1bc798",
+		SourceHash: "f535e0f5dc84f9543de106f711719b78d5b6d2bc1e386341032ec9ecd2c03536",
 	},
 	{
 		Name: "occ_mean",
@@ -1448,7 +1462,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "fe33801a390e45ad4c0ebe01b59f78f88006fc49343027be472da47cf8a63a92",
+		SourceHash: "2e21ced2e530ea3b703d2c8c4e557495c482e037b015cd8e7f31effbe6ef640c",
 	},
 	{
 		Name: "occ_points",
@@ -1464,7 +1478,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "631016f221d5b9167e6271f3d559928219b09e9a54a0fc205f2751776201a74f",
+		SourceHash: "5e98de7cd4a530e49341d021e63e7dca37351eb18f7fc18263bcb9d0b5ad1525",
 	},
 	{
 		Name: "occ_untrained",
@@ -1485,7 +1499,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1f562164a0f2b4182809f9f9f7cf4498eeee0575f8f73d15c4feeb0217118c85",
+		SourceHash: "b5f3d09f8c54c07b29842b8cfe2275189bad4250104c11bcc9527dd738ec95d6",
 	},
 	{
 		Name: "pack_bgra",
@@ -1499,7 +1513,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0fbf3b1cb1fa785c779e588d46180822ae77565d414c78f17b8c5524998e9181",
+		SourceHash: "550ee7dc6526db456540a174992976ada391ba6db5f9f41ddc47ca6703ba0964",
 	},
 	{
 		Name: "pack_bgra_up",
@@ -1516,7 +1530,7 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ba1508396321b25045bd47f2575ee15961522f3a78f689fb888faad50ed4a742",
+		SourceHash: "7383adbc7db6e93e6de747a375f9874638563a952a4f5501cf911eb13d4ab995",
 	},
 	{
 		Name: "rays_gen",
@@ -1552,7 +1566,7 @@ var manifest = []Kernel{
 		PushSize:   128,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "0cc2eb9c1dc4daab9178acafbe2e060d5062f4466482a441e8a60a396081b73c",
+		SourceHash: "ee9d9b32cf3effa710a25d40834583853a967600f0780d8050ef7a21c042b8c4",
 	},
 	{
 		Name: "sh_bwd",
@@ -1569,7 +1583,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "149fedfc1c4309fb7803bff9fea7ed246371fd0e187be4de639d4c9b53120c5c",
+		SourceHash: "c1164ca0b512510038bfeb0039540666106b69b1f4aa5307c25632bb14cf6923",
 	},
 	{
 		Name: "sh_fwd",
@@ -1585,7 +1599,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "63b7a2ea49686e8df810959abbcb1882381a9b4f233aa47655a66aeff96b2143",
+		SourceHash: "706f9dd38147898c107cb3d5c1d32d5322e565a238a6afee4d49397ad56ed090",
 	},
 	{
 		Name: "sum_reduce",
@@ -1600,7 +1614,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{256, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "feadc34123fd4c027084922cd98e3836243e636a6ed384d452063f834061c458",
+		SourceHash: "e74cd6e0a027cc5aebb89478dc1791aad9ace4e9138b8b2b2c73a6e137688af8",
 	},
 	{
 		Name: "testcard_draw",
@@ -1620,7 +1634,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "dc1249d93712e5007c59546ddd57841907f870d203c6da9f18d918c3e102bd3c",
+		SourceHash: "3cb70aa808e772de4c8d705cf5b3b2eae828bc83fa085d3fee02c30503c4f424",
 	},
 	{
 		Name: "torso_anchor_bwd",
@@ -1637,7 +1651,7 @@ var manifest = []Kernel{
 		PushSize:   72,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "41e0e76fa3f129c8a8fc97ee5a1caa079b126043da054b3d0cad5594ff91fdaa",
+		SourceHash: "75869ac15b99a0cf8ad7434d0035bf8bd529afaa7f9313a3e3829147d73b5f4d",
 	},
 	{
 		Name: "torso_anchor_fwd",
@@ -1653,7 +1667,7 @@ var manifest = []Kernel{
 		PushSize:   72,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "573355383b2e1f2e5637d73b03006c9a56209cfe85f563d7e295778308da1d7b",
+		SourceHash: "a4e11dc223c2cf2766f7a9cb8ebd791254bc79425e6491eaad86fc9a6b69998e",
 	},
 	{
 		Name: "torso_anchor_reg",
@@ -1669,7 +1683,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{1, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "4bc8eb7251a3c461949807e7be1585363e756866e9cccb006896d6c44d92a52f",
+		SourceHash: "c7cd1425e46d337662cdac6069509c70acb7e862e506ab8e0aaaaf2bfb3e46f7",
 	},
 	{
 		Name: "torso_composite_infer",
@@ -1686,7 +1700,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f3b346e5aca2b793df2da0a935375ec01265746ea05bb8291d0901bb59d44122",
+		SourceHash: "64200b724c930ec6a499ad47a498e6152baa0f9a588092730cd081cc9f8aca5b",
 	},
 	{
 		Name: "torso_composite_train_bwd",
@@ -1706,7 +1720,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "75cb304e055b591a1e9718dc8914ceceb1d502c3bacb5ce5bc874e829e1137f5",
+		SourceHash: "20aab3f8eab7c05323defc0446b9b08497ca9b89f1f424078abd370724c9dc1c",
 	},
 	{
 		Name: "torso_composite_train_fwd",
@@ -1726,7 +1740,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "f0a6c9b2746bb554b8c0ed05ff83e568f64aa454767abcf45f75b6fe30cf3b14",
+		SourceHash: "8cd8b0303102a3810c80e0cba40028758dc5b2bf0ce3783fdb4122835871038c",
 	},
 	{
 		Name: "torso_deform_bwd",
@@ -1744,7 +1758,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "604b75d9d5f49712670713c8855e0756491e178c16ae67a40e9b3dbf183f55c2",
+		SourceHash: "ed74be33a282eb4379fba1a72077e1dbc81f3afbbcbb7e3d6e19a87a6d0682f5",
 	},
 	{
 		Name: "torso_deform_fwd",
@@ -1761,7 +1775,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "ff185a0ae7944bd8c92815fe051303c12d0dd294ef5a219ec5e2da22ac24768e",
+		SourceHash: "68376b6bbafb5f7e4497424e75344daa0ff1c30c0b9c3bfe640e939edfbd42d6",
 	},
 	{
 		Name: "torso_gather_fwd",
@@ -1785,7 +1799,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "a1e07b83e12922f2ea00d395844f9fd8c28415584bf147fae6be0884e39fbd83",
+		SourceHash: "67225f5a08560859fbed807c27e05b44246b8e7f7ff6dd8a757d6198bfca644a",
 	},
 	{
 		Name: "torso_out_bwd",
@@ -1800,7 +1814,7 @@ var manifest = []Kernel{
 		PushSize:   4,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "14e74f18f6c23de9b391b91ec6b5474cfbed770eb1a74da29400b60af2e443f0",
+		SourceHash: "c3457ad4201e1369c1b72d5ebc4d21febecb26f1dfbdfb7f57954638a76e0461",
 	},
 	{
 		Name: "torso_out_fwd",
@@ -1816,7 +1830,7 @@ var manifest = []Kernel{
 		PushSize:   8,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3d348104274946fad518be1aecd21f40b280e3233e90f78d1e795833cb80bd75",
+		SourceHash: "f0828a0e32b5e9bc8e4dab73483f7c51ff598449af1068cc5fedaba0b3218134",
 	},
 	{
 		Name: "torsoocc_analytic",
@@ -1835,7 +1849,7 @@ var manifest = []Kernel{
 		PushSize:   24,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3135697181937848a5028c62140105d6fd7124ee0573038c54cae3ae40ac2770",
+		SourceHash: "710c271b64841519d6381de61617313640cfa91fb3f90251791303d78f8f58a5",
 	},
 	{
 		Name: "torsoocc_points",
@@ -1850,7 +1864,7 @@ var manifest = []Kernel{
 		PushSize:   12,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "3bfe01c10c1db150328e86cab5def1f98b96a59e81afd07e03749d242558800a",
+		SourceHash: "42fd5d0dfb9b22fccf0b452faef08a85f434fbea0077a75da9843148ad8a1ae1",
 	},
 	{
 		Name: "torsoocc_query",
@@ -1872,7 +1886,7 @@ var manifest = []Kernel{
 		PushSize:   20,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "1dd72b8ad8e550f8bd504dd12a0ec8ea85a19764d951c4902dbf3385d9c61f70",
+		SourceHash: "138ea86cf5ea75a7b9f799a23aee51dd84454dd834c7cc94d3d260197107753a",
 	},
 	{
 		Name: "torsoocc_update",
@@ -1889,6 +1903,6 @@ var manifest = []Kernel{
 		PushSize:   16,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "9f177b5d87274c588e5d772839985853ca71bc989ee284448c995b6d16189ace",
+		SourceHash: "02d2233819228cfcfce8c12ff61bce549fd7218aab2aa91b3ea7be53b2ee8454",
 	},
 }

@@ -30,8 +30,10 @@
 //
 //	y[n, (p·L+l)·C + c] = Σ_{corners k ∈ {0,1}^D} Π_d (k_d ? f_d : 1 − f_d) · table[row_l(g + k), c]
 //
-// and 0 for every output of a point with any u_d outside [0, 1]. Backward adds Σ_n w·dY into dTable (float
-// atomics: dTable is accumulated, never cleared by the op) and overwrites dX with
+// and 0 for every output of a point with any u_d outside [0, 1]. Backward adds Σ_n w·dY into dTable (dTable is
+// accumulated, never cleared by the op; the sum is taken in int64 fixed point, exact to 2^−56 per term and
+// independent of the order the device adds in, so the bits are the same on every run: fixed_ref.go) and
+// overwrites dX with
 //
 //	dX[n, a] = (1/(2·Bound)) · Σ_{p,l,c} dY[n,(p·L+l)·C+c] · scale_l · Σ_k table[row_l(g+k), c] · ∂w_k/∂f_d
 //

@@ -33,10 +33,14 @@ type Grid struct {
 	pr     projection
 	levels *compute.Buffer // [L] uvec4 (row offset, T_l, R_l, scale_l bits)
 	span   int             // levels per invocation of grid_fwd / grid_bwd
+	acc    *compute.Buffer // [2·ParamCount + 1] i64: grid_bwd's fixed-point sums (hi, lo) and the poison word
 	fwd    *compute.Kernel
 	bwd    *compute.Kernel
 	bwdIn  *compute.Kernel
+	solve  *compute.Kernel // grid_bwd_resolve
 }
+
+type resolvePush struct{ Count uint32 }
 
 // NewGrid builds a grid encoder for cfg.
 func NewGrid(d *compute.Device, cfg GridConfig) (*Grid, error) {
@@ -73,6 +77,9 @@ func newGrid(d *compute.Device, cfg GridConfig, pr projection) (*Grid, error) {
 			return nil, fmt.Errorf("encoding: grid: %w", err)
 		}
 	}
+	if g.solve, err = d.Kernel("grid_bwd_resolve"); err != nil {
+		return nil, fmt.Errorf("encoding: grid: %w", err)
+	}
 	words := make([]uint32, 4*len(lay.Levels))
 	for l, lv := range lay.Levels {
 		words[4*l], words[4*l+1], words[4*l+2], words[4*l+3] =
@@ -81,14 +88,20 @@ func newGrid(d *compute.Device, cfg GridConfig, pr projection) (*Grid, error) {
 	if g.levels, err = compute.NewBufferFrom(d, words); err != nil {
 		return nil, fmt.Errorf("encoding: grid level table: %w", err)
 	}
+	if g.acc, err = d.NewBuffer(8*(2*g.ParamCount()+1), compute.DeviceLocal); err != nil {
+		g.Release()
+		return nil, fmt.Errorf("encoding: grid gradient accumulator: %w", err)
+	}
 	return g, nil
 }
 
-// Release frees the grid's level table (kernels are cached by the device).
+// Release frees the grid's level table and gradient accumulator (kernels are cached by the device).
 func (g *Grid) Release() {
-	if g.levels != nil {
-		g.levels.Release()
-		g.levels = nil
+	for _, b := range []**compute.Buffer{&g.levels, &g.acc} {
+		if *b != nil {
+			(*b).Release()
+			*b = nil
+		}
 	}
 }
 
@@ -149,9 +162,13 @@ func (g *Grid) ForwardCols(r *compute.Recorder, x, table, y *compute.Buffer, col
 	r.Dispatch2D(g.fwd, n, g.groupsY(), g.push(n, cols), x, table, g.levels, y)
 }
 
-// Backward records the gradients for upstream dY [n, OutDim]: dTable [ParamCount] += Σ w·dY (float atomics; the
-// caller clears it once per step) and, when dX is not nil, dX [n, InDim] = ∂L/∂x in world units (overwritten).
-// table is read only for dX.
+// Backward records the gradients for upstream dY [n, OutDim]: dTable [ParamCount] += Σ w·dY (the caller clears it
+// once per step) and, when dX is not nil, dX [n, InDim] = ∂L/∂x in world units (overwritten). table is read only
+// for dX. The table gradient is deterministic: grid_bwd scatters the float32 contributions w·dY into the grid's
+// int64 fixed-point accumulator (fixed_ref.go: exact to 2^−56 per contribution, and integer sums do not depend on
+// the order the device adds them in), and grid_bwd_resolve adds each entry's sum, rounded once to float32, into
+// dTable, so the bits are the same on every run and equal GridBackwardFixedRef's. Three commands: clear, scatter,
+// resolve (a pass over the whole table). A NaN, infinite or |w·dY| ≥ 2^32 contribution makes all of dTable NaN.
 func (g *Grid) Backward(r *compute.Recorder, x, table, dY, dTable, dX *compute.Buffer, n int) {
 	g.BackwardCols(r, x, table, dY, Columns{}, dTable, dX, n)
 }
@@ -164,7 +181,9 @@ func (g *Grid) BackwardCols(r *compute.Recorder, x, table, dY *compute.Buffer, c
 	need("Grid.Backward", "dY", dY, (n-1)*cols.Stride+cols.Offset+g.OutDim())
 	need("Grid.Backward", "dTable", dTable, g.ParamCount())
 	pc := g.push(n, cols)
-	r.Dispatch2D(g.bwd, n, g.groupsY(), pc, x, g.levels, dY, dTable)
+	r.Fill(g.acc, 0)
+	r.Dispatch2D(g.bwd, n, g.groupsY(), pc, x, g.levels, dY, g.acc)
+	r.Dispatch1D(g.solve, g.ParamCount(), &resolvePush{uint32(g.ParamCount())}, g.acc, dTable)
 	if dX != nil {
 		need("Grid.Backward", "table", table, g.ParamCount())
 		need("Grid.Backward", "dX", dX, n*g.pr.inDim)
