@@ -31,6 +31,12 @@ Plays AUDIO (a WAV or any format ffmpeg reads; - = a WAV stream on stdin, played
 MODEL in a window, with sound, in sync. Keys: space pause, f fullscreen, q or esc quit.
 Without a display use -o, -frames or -bench (or -headless to play in real time without a window).
 
+An ER-NeRF model (head, or head+torso) is directed with -pose track|still|FILE (a transforms JSON), -smooth_path
+[-smooth_path_window 7], -fix_eye v and -blink track|auto; -size N or WxH renders it smaller and scales each frame
+up on the device. Frame k reads the features of frames k-4 … k+3 (the attention window): live input (-) shows it
+once frame k+3's audio has arrived, 3 frames (120 ms) later than a model without the window would. -v and -bench
+print per-frame stage times (features, composite, field, pack from GPU timestamps; present; frame).
+
 flags:
 `
 

@@ -198,3 +198,17 @@ func TestSizeErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestHelp: -h explains the ER-NeRF options and the live latency, and lists every flag.
+func TestHelp(t *testing.T) {
+	code, _, e := ernplay(nil, "-h")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	for _, w := range []string{"-pose track|still|FILE", "-smooth_path", "-smooth_path_window", "-size N or WxH", "120 ms",
+		"stage times", "-fix_eye", "-blink", "-features"} {
+		if !strings.Contains(e, w) {
+			t.Errorf("-h does not say %q", w)
+		}
+	}
+}
