@@ -1180,6 +1180,21 @@ var manifest = []Kernel{
 		SourceHash: "ded770ea2905b5f0036d1f8807c00e0cedfa2e06b77684ea1b51eb1d1004642d",
 	},
 	{
+		Name: "march_scan",
+		Bindings: []Binding{
+			{Binding: 0, Name: "Counter", ReadOnly: false},
+			{Binding: 1, Name: "Rays", ReadOnly: false},
+		},
+		Push: []Member{
+			{Name: "n", Type: "uint", Offset: 0, Size: 4},
+			{Name: "budget", Type: "uint", Offset: 4, Size: 4},
+		},
+		PushSize:   8,
+		LocalSize:  [3]uint32{256, 1, 1},
+		LocalSpec:  [3]int{-1, -1, -1},
+		SourceHash: "8a8c712e5e0b2e9836f653f907ce6b175311713423628af6bc1fd0e199aec424",
+	},
+	{
 		Name: "march_train",
 		Bindings: []Binding{
 			{Binding: 0, Name: "RaysO", ReadOnly: true},
@@ -1200,11 +1215,12 @@ var manifest = []Kernel{
 			{Name: "seed", Type: "uint", Offset: 16, Size: 4},
 			{Name: "dt", Type: "float", Offset: 20, Size: 4},
 			{Name: "bound", Type: "float", Offset: 24, Size: 4},
+			{Name: "pass", Type: "uint", Offset: 28, Size: 4},
 		},
-		PushSize:   28,
+		PushSize:   32,
 		LocalSize:  [3]uint32{64, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "7d3dfcd7627381b1b938c1b66bd0f6763bda2650417a07a4f2896e7a0cb7f572",
+		SourceHash: "74dd2fc76d5b2c2755d9415ed7fccc149c4e6746eeeedce0809f80e4d28f5c4e",
 	},
 	{
 		Name: "mlp_bwd",

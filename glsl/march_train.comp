@@ -1,10 +1,12 @@
-// march_train — training ray march against the occupancy bitfield (spec §8.3): count, reserve, write.
+// march_train — training ray march against the occupancy bitfield (spec §8.3) in two passes around march_scan.
 // Math: t0 = near + dt·ξ (ξ = rand01(seed, ray) when perturb, else 0); while t < far and count < max_steps:
 // render_march (occupied → sample at p = clamp(o + t d), δ = dt, t_after = t + dt; empty → skip the cell on the
-// dt lattice). The ray's count is reserved with one atomicAdd on counter[0] (so the counter sums the requested
-// samples, overflow included); a ray whose range [off, off + count) passes the budget M gets count 0 and renders
-// as background. The second loop re-marches under the same bounds (t < far) and writes the samples.
-// Go reference: engine/render MarchTrainRef.
+// dt lattice). Pass 0 counts the ray's samples into rays[2r+1]. march_scan then turns the counts into offsets
+// (exclusive prefix sums in ray order, so the layout of the compacted sample buffers is the same on every run and
+// every later reduction over samples sums in the same order) and grants count 0 to a ray whose range
+// [off, off + count) passes the budget M. Pass 1 re-marches under the same bounds and writes the granted samples
+// at [off, off + count).
+// Go reference: engine/render MarchTrainRef (samples) and MarchOffsetsRef (offsets, grants, counter).
 #version 450
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
@@ -17,8 +19,8 @@ layout(std430, set = 0, binding = 1) readonly buffer RaysD { float rays_d[]; }; 
 layout(std430, set = 0, binding = 2) readonly buffer NearFar { float nearfar[]; };  // [N, 2] f32
 layout(std430, set = 0, binding = 3) readonly buffer Bits { uint bits[]; };         // [128^3/32] u32 bitfield
 // outputs
-layout(std430, set = 0, binding = 4) buffer Counter { uint counter[]; };            // [1] u32, zeroed by caller
-layout(std430, set = 0, binding = 5) writeonly buffer Rays { uint rays[]; };        // [N, 2] u32 (offset, count)
+layout(std430, set = 0, binding = 4) buffer Counter { uint counter[]; };            // [1] u32 (march_scan writes it)
+layout(std430, set = 0, binding = 5) buffer Rays { uint rays[]; };                  // [N, 2] u32 (offset, count)
 layout(std430, set = 0, binding = 6) writeonly buffer Pos { float pos[]; };         // [M, 3] f32 sample positions
 layout(std430, set = 0, binding = 7) writeonly buffer Dir { float dir[]; };         // [M, 3] f32 sample directions
 layout(std430, set = 0, binding = 8) writeonly buffer Deltas { float deltas[]; };   // [M, 2] f32 (δ, t_after)
@@ -34,6 +36,7 @@ layout(push_constant) uniform Push {
     uint seed;
     float dt;
     float bound;
+    uint pass;      // 0: count into rays[2r+1]; 1: write the samples march_scan granted
 } pc;
 
 void main() {
@@ -46,20 +49,19 @@ void main() {
     float t0 = nearfar[2u * r];
     if (pc.perturb != 0u) t0 += pc.dt * render_rand01(pc.seed, r);
 
-    uint count = 0u;
-    float t = t0;
     vec3 p;
-    while (t < far && count < pc.max_steps) {
-        if (render_march(o, d, rd, pc.bound, pc.dt, t, p)) count++;
+    float t = t0;
+    if (pc.pass == 0u) {
+        uint count = 0u;
+        while (t < far && count < pc.max_steps) {
+            if (render_march(o, d, rd, pc.bound, pc.dt, t, p)) count++;
+        }
+        rays[2u * r + 1u] = count;
+        return;
     }
-    uint off = 0u;
-    if (count > 0u) off = atomicAdd(counter[0], count);
-    if (off + count > pc.budget) count = 0u;
-    rays[2u * r] = off;
-    rays[2u * r + 1u] = count;
-
+    uint off = rays[2u * r];
+    uint count = rays[2u * r + 1u];
     uint s = 0u;
-    t = t0;
     while (t < far && s < count) {
         if (render_march(o, d, rd, pc.bound, pc.dt, t, p)) {
             uint j = off + s;

@@ -49,7 +49,8 @@ func TestPushLayouts(t *testing.T) {
 	for name, p := range map[string]any{
 		"rays_gen": raysPush{}, "occ_untrained": untrainedPush{}, "occ_points": pointsPush{},
 		"occ_dilate": countPush{}, "occ_ema": emaPush{}, "occ_mean": meanPush{}, "occ_bits": bitsPush{},
-		"march_train": marchPush{}, "composite_train_fwd": compositePush{}, "composite_train_bwd": compositePush{},
+		"march_train": marchPush{}, "march_scan": marchScanPush{},
+		"composite_train_fwd": compositePush{}, "composite_train_bwd": compositePush{},
 		"march_infer": marchInferPush{}, "composite_infer": compInferPush{}, "composite_bg": bgPush{},
 		"torsoocc_points": torsoPointsPush{}, "torsoocc_update": torsoUpdatePush{}, "torsoocc_query": torsoQueryPush{},
 		"march_analytic": analyticPush{}, "torsoocc_analytic": analyticTorsoPush{},

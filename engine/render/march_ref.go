@@ -80,7 +80,7 @@ func MarchRef(o, d [3]float32, t0, far float32, bits BitsOccupancy, bound, dt fl
 }
 
 // MarchTrainRef is the per-ray reference of march_train: ray r starts at near + dt·ξ_r (ξ_r = rand01(seed, r) when
-// perturb). It returns each ray's samples; offsets are the GPU's (atomic order) and are checked separately.
+// perturb). It returns each ray's samples; MarchOffsetsRef places them in the compacted buffers.
 func MarchTrainRef(rays Rays, bits BitsOccupancy, cfg Config, perturb bool, seed uint32) [][]Sample {
 	out := make([][]Sample, len(rays.Near))
 	for r := range out {
@@ -95,3 +95,18 @@ func MarchTrainRef(rays Rays, bits BitsOccupancy, cfg Config, perturb bool, seed
 }
 
 func vec3f(v []float64) [3]float32 { return [3]float32{float32(v[0]), float32(v[1]), float32(v[2])} }
+
+// MarchOffsetsRef is the reference of march_scan: ray r's samples start at off_r = Σ_{q<r} counts_q (ray order);
+// it is granted its count when off_r + counts_r ≤ budget and 0 otherwise; total = Σ counts is the step's requested
+// sample count (t.Counter).
+func MarchOffsetsRef(counts []int, budget int) (off, granted []int, total int) {
+	off, granted = make([]int, len(counts)), make([]int, len(counts))
+	for r, c := range counts {
+		off[r] = total
+		if total+c <= budget {
+			granted[r] = c
+		}
+		total += c
+	}
+	return off, granted, total
+}

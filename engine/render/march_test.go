@@ -33,8 +33,9 @@ func trainRays(t *testing.T, d *compute.Device, r *Renderer, b *RayBuffers, cam 
 	return raysFromGPU(t, b)
 }
 
-// TestMarchTrainGPU compares march_train with MarchTrainRef ray by ray (counts, positions, t_after), checks the
-// compaction (disjoint ranges, counter = requested total) and the point budget (rays past it get no samples).
+// TestMarchTrainGPU compares the training march with MarchTrainRef ray by ray (counts, positions, t_after), checks
+// the compaction (offsets = MarchOffsetsRef of the requested counts exactly: ray order, disjoint ranges, counter =
+// requested total) and the point budget (rays past it get no samples).
 func TestMarchTrainGPU(t *testing.T) {
 	d := optest.Device(t)
 	cfg := DefaultConfig()
@@ -77,7 +78,7 @@ func TestMarchTrainGPU(t *testing.T) {
 				mismatched++
 				continue
 			}
-			if off+cnt > tb.M {
+			if cnt > 0 && off+cnt > tb.M {
 				t.Fatalf("ray %d range [%d, %d) passes the budget %d", ray, off, off+cnt, tb.M)
 			}
 			for s := range cnt {
@@ -97,6 +98,25 @@ func TestMarchTrainGPU(t *testing.T) {
 				}
 			}
 		}
+		// the requested counts are the offsets' differences; the layout must be MarchOffsetsRef's exactly
+		req := make([]int, tb.N)
+		for ray := range tb.N {
+			next := int(counter)
+			if ray+1 < tb.N {
+				next = int(idx[2*ray+2])
+			}
+			req[ray] = next - int(idx[2*ray])
+		}
+		off, granted, total2 := MarchOffsetsRef(req, tb.M)
+		for ray := range tb.N {
+			if int(idx[2*ray]) != off[ray] || int(idx[2*ray+1]) != granted[ray] {
+				t.Fatalf("ray %d: (offset, count) = (%d, %d), want (%d, %d)", ray, idx[2*ray], idx[2*ray+1], off[ray],
+					granted[ray])
+			}
+		}
+		if total2 != int(counter) {
+			t.Fatalf("counter %d, requested %d", counter, total2)
+		}
 		t.Logf("budget %d: %d rays, %d samples requested, counter %d, %d rays dropped, %d mismatched", tb.M, tb.N,
 			total, counter, dropped, mismatched)
 		if mismatched > tb.N/200 {
@@ -110,6 +130,45 @@ func TestMarchTrainGPU(t *testing.T) {
 		}
 		if budget == 0 && dropped > 0 {
 			t.Errorf("full capacity dropped %d rays", dropped)
+		}
+	}
+}
+
+// TestMarchScanGPU: march_scan against MarchOffsetsRef bit for bit under random counts, for ray counts below, at
+// and above the workgroup's 256 blocks and budgets that drop none, some and all rays.
+func TestMarchScanGPU(t *testing.T) {
+	d := optest.Device(t)
+	r := newRenderer(t, d, DefaultConfig())
+	rnd := optest.NewRand(5)
+	for _, n := range []int{1, 3, 255, 256, 257, 1000, 4096, 65536} {
+		counts := make([]int, n)
+		words := make([]uint32, 2*n)
+		sum := 0
+		for i := range counts {
+			if rnd.Float64() < 0.8 {
+				counts[i] = rnd.IntN(1025)
+			}
+			words[2*i], words[2*i+1] = 0xdeadbeef, uint32(counts[i])
+			sum += counts[i]
+		}
+		for _, budget := range []int{sum, sum / 2, 0} {
+			rays := optest.Buffer(t, d, words)
+			counter := optest.Buffer(t, d, []uint32{12345})
+			rec := d.Record()
+			rec.DispatchGroups(r.k.scan, 1, 1, 1, &marchScanPush{N: uint32(n), Budget: uint32(budget)}, counter, rays)
+			optest.Submit(t, rec)
+			rec.Release()
+			got, total := downloadU32(t, rays, 2*n), downloadU32(t, counter, 1)[0]
+			off, granted, want := MarchOffsetsRef(counts, budget)
+			if int(total) != want {
+				t.Fatalf("n %d budget %d: counter %d, want %d", n, budget, total, want)
+			}
+			for i := range n {
+				if int(got[2*i]) != off[i] || int(got[2*i+1]) != granted[i] {
+					t.Fatalf("n %d budget %d ray %d: (%d, %d), want (%d, %d)", n, budget, i, got[2*i], got[2*i+1],
+						off[i], granted[i])
+				}
+			}
 		}
 	}
 }

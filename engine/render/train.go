@@ -59,22 +59,33 @@ func (t *TrainBatch) Release() {
 type marchPush struct {
 	N, Budget, MaxSteps, Perturb, Seed uint32
 	Dt, Bound                          float32
+	Pass                               uint32
 }
+
+type marchScanPush struct{ N, Budget uint32 }
 
 type compositePush struct {
 	N, NE, NU, AbsMask uint32
 	TThresh            float32
 }
 
-// RecordMarch appends march_train (spec §8.3) for the batch's rays into the first Budget(N) slots (stored in t.M)
-// and copies the step's requested sample count into the budget ring.
+// RecordMarch appends the training march (spec §8.3) for the batch's rays into the first Budget(N) slots (stored
+// in t.M) and copies the step's requested sample count into the budget ring. Three dispatches, no host readback:
+// march_train pass 0 counts each ray's samples, march_scan turns the counts into offsets (exclusive prefix sums
+// in ray order; a ray whose range passes the budget gets none) and the requested total in t.Counter, and pass 1
+// writes the samples. The layout of the compacted samples is thus a function of the rays and the occupancy bits
+// alone, the same on every run (an atomic reservation made it depend on the order the device ran the rays in),
+// and so is every later sum over samples.
 func (r *Renderer) RecordMarch(rec *compute.Recorder, t *TrainBatch, perturb bool, seed uint32) {
 	t.M = r.Budget(t.N)
-	rec.Fill(t.Counter, 0)
-	rec.Dispatch1D(r.k.march, t.N, &marchPush{N: uint32(t.N), Budget: uint32(t.M),
-		MaxSteps: uint32(r.cfg.MaxSteps), Perturb: b2u(perturb), Seed: seed, Dt: float32(r.cfg.Step),
-		Bound: float32(r.cfg.Bound)}, t.Rays.O, t.Rays.D, t.Rays.NearFar, r.Bits, t.Counter, t.RayIndex, t.Pos, t.Dir,
-		t.Deltas)
+	p := &marchPush{N: uint32(t.N), Budget: uint32(t.M), MaxSteps: uint32(r.cfg.MaxSteps), Perturb: b2u(perturb),
+		Seed: seed, Dt: float32(r.cfg.Step), Bound: float32(r.cfg.Bound)}
+	bufs := []*compute.Buffer{t.Rays.O, t.Rays.D, t.Rays.NearFar, r.Bits, t.Counter, t.RayIndex, t.Pos, t.Dir, t.Deltas}
+	rec.Dispatch1D(r.k.march, t.N, p, bufs...)
+	rec.DispatchGroups(r.k.scan, 1, 1, 1, &marchScanPush{N: uint32(t.N), Budget: uint32(t.M)}, t.Counter, t.RayIndex)
+	p2 := *p
+	p2.Pass = 1
+	rec.Dispatch1D(r.k.march, t.N, &p2, bufs...)
 	rec.CopyRange(r.ring, 4*(r.localStep%16), t.Counter, 0, 4)
 	r.localStep++
 }
