@@ -40,3 +40,26 @@ func TestFeatureMismatch(t *testing.T) {
 		t.Errorf("%d frames presented; message %q", st.Presented, msg)
 	}
 }
+
+// TestDrawWrongWindow: a feature window of another width than the model's (a source of another kind) is an error
+// naming both, not an index panic.
+func TestDrawWrongWindow(t *testing.T) {
+	d := optest.Device(t)
+	f, err := tinyHeadModel(t, 16, 16).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rend, err := NewRenderer(d, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rend.Release()
+	out := optest.NewGuardedZeros(t, d, 16*16)
+	rec := d.Record()
+	defer rec.Release()
+	sp := rend.Features()
+	err = rend.Draw(rec, 0, make([]float32, sp.Window*(sp.Dim+8)), NeutralState(), out.View)
+	if err == nil || !strings.Contains(err.Error(), "feature window") || !strings.Contains(err.Error(), sp.String()) {
+		t.Errorf("a window %d values too wide: %v", sp.Window*8, err)
+	}
+}

@@ -172,6 +172,10 @@ func mirror(k, n int) int {
 
 func (hr *headRenderer) Draw(r *compute.Recorder, k int, window []float32, st FrameState, out *compute.Buffer) error {
 	hr.head.Trim() // the previous frame's submission has completed
+	if n := hr.spec.Window * hr.spec.Dim; len(window) != n {
+		return fmt.Errorf("frame %d: a feature window of %d values, but the model reads %v windows (%d values)",
+			k, len(window), hr.spec, n)
+	}
 	hr.Feed(k, window)
 	for j := range hr.windows { // keep only what later frames can still read
 		if j < k-hr.before {
