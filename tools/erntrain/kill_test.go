@@ -15,10 +15,20 @@ import (
 	"ern/engine/train"
 )
 
-// TestMain lets the tests run this binary as erntrain itself (ERNTRAIN_CHILD=1), so a test can kill it.
+// TestMain lets the tests run this binary as erntrain itself (ERNTRAIN_CHILD=1), so a test can kill it or give it a
+// small disk that fills (ERNTRAIN_TMPFS, fillableDisk).
 func TestMain(m *testing.M) {
 	if os.Getenv("ERNTRAIN_CHILD") == "1" {
-		if err := run(os.Args[1:], io.Discard, os.Stderr); err != nil {
+		if err := fillableDisk(); err != nil {
+			os.Stderr.WriteString("ERNTRAIN_TMPFS: " + err.Error() + "\n")
+			os.Exit(3)
+		}
+		err := run(os.Args[1:], io.Discard, os.Stderr)
+		if cerr := saveFillableDisk(); cerr != nil {
+			os.Stderr.WriteString("ERNTRAIN_TMPFS_OUT: " + cerr.Error() + "\n")
+			os.Exit(3)
+		}
+		if err != nil {
 			os.Stderr.WriteString("erntrain: " + err.Error() + "\n")
 			os.Exit(1)
 		}

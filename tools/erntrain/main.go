@@ -8,12 +8,14 @@
 //	         [--torso [--head_ckpt HEAD.ern] | --stages head,lips,torso] [--torso_iters N] [--torso_loss l1]
 //
 // The workspace holds checkpoints/latest.ern (the whole training state; a run resumes from it), model.ern (the
-// EMA head for ernplay), log.txt, validation renders (GT | render | error) as PNG and, with --error_map,
-// error_maps/*.png. Stage 1 (head) runs by default; --finetune_lips runs stage 2 (lips) from the workspace's
-// finished stage-1 checkpoint; --stages head,lips runs both in one command. --torso runs stage 3 (the torso, head
-// frozen) under the head model --head_ckpt (default: the workspace's model.ern), checkpointing to
-// checkpoints/torso.ern and writing model.ern as a head+torso model (kind ernerf: head, torso, its occupancy, bc
-// and the track), which ernplay plays as whole frames; --stages head,lips,torso runs all three.
+// EMA head for ernplay), log.txt, validation renders (GT | render | error) as PNG, history.jsonl and curves.png
+// (each stage's training loss and validation PSNR against steps, redrawn at every validation; a resumed run's
+// curves continue the ones it resumes) and, with --error_map, error_maps/*.png. Stage 1 (head) runs by default;
+// --finetune_lips runs stage 2 (lips) from the workspace's finished stage-1 checkpoint; --stages head,lips runs
+// both in one command. --torso runs stage 3 (the torso, head frozen) under the head model --head_ckpt (default:
+// the workspace's model.ern), checkpointing to checkpoints/torso.ern and writing model.ern as a head+torso model
+// (kind ernerf: head, torso, its occupancy, bc and the track), which ernplay plays as whole frames;
+// --stages head,lips,torso runs all three.
 package main
 
 import (
@@ -144,6 +146,17 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	return o, fs.Arg(0), nil
 }
 
+// removeStaleTemps deletes the temporary files of atomic writes (checkpoints, model.ern, curves.png) that a run
+// killed inside a write left in the workspace; a write that fails (a full disk) removes its own.
+func removeStaleTemps(ws string) {
+	for _, pat := range []string{filepath.Join(ws, "checkpoints", ".*.ern.tmp*"), filepath.Join(ws, ".*.tmp*")} {
+		old, _ := filepath.Glob(pat)
+		for _, p := range old {
+			os.Remove(p)
+		}
+	}
+}
+
 func lossConfig(name string) (loss.Config, error) {
 	switch name {
 	case "l2":
@@ -214,6 +227,7 @@ func run(args []string, out, log io.Writer) error {
 	if err := os.MkdirAll(filepath.Join(o.workspace, "checkpoints"), 0o755); err != nil {
 		return fmt.Errorf("workspace: %w", err)
 	}
+	removeStaleTemps(o.workspace)
 	logf, err := os.OpenFile(filepath.Join(o.workspace, "log.txt"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("workspace: %w", err)
@@ -367,11 +381,17 @@ func trainStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 		js = json.NewEncoder(f)
 	}
 	bar := newProgress(logw, isTerminal(os.Stdout))
+	hist, err := openHistory(o.workspace, iters, bar.line)
+	if err != nil {
+		return err
+	}
+	defer hist.close()
 	t.Opt.Progress = func(p train.Progress) {
 		bar.update(p)
 		if js != nil {
 			_ = js.Encode(p)
 		}
+		hist.add(p)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -398,6 +418,9 @@ func trainStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 		return err
 	}
 	if err := writeRenders(filepath.Join(o.workspace, "validation"), v, trainDS.Intrinsics.W, trainDS.Intrinsics.H); err != nil {
+		return err
+	}
+	if err := writeCurves(o.workspace); err != nil {
 		return err
 	}
 	fmt.Fprintf(logw, "%s stage: trained to step %d in %v; validation PSNR %.2f dB over %d frames; wrote %s\n",

@@ -98,11 +98,17 @@ func torsoStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 		js = json.NewEncoder(f)
 	}
 	bar := newProgress(logw, isTerminal(os.Stdout))
+	hist, err := openHistory(o.workspace, iters, bar.line)
+	if err != nil {
+		return err
+	}
+	defer hist.close()
 	progress := func(p train.Progress) {
 		bar.update(p)
 		if js != nil {
 			_ = js.Encode(p)
 		}
+		hist.add(p)
 	}
 	ckptEvery, valEvery := o.ckptEvery, o.valEvery
 	if ckptEvery == 0 {
@@ -136,6 +142,9 @@ func torsoStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 		return err
 	}
 	if err := writeRenders(filepath.Join(o.workspace, "validation"), v, trainDS.Intrinsics.W, trainDS.Intrinsics.H); err != nil {
+		return err
+	}
+	if err := writeCurves(o.workspace); err != nil {
 		return err
 	}
 	fmt.Fprintf(logw, "torso stage: trained to step %d in %v; whole-frame validation PSNR %.2f dB over %d frames; wrote %s\n",
