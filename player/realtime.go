@@ -24,8 +24,10 @@ func dueFrame(c time.Duration) int { return int(c * audio.FPS / time.Second) }
 
 // realtime plays with the audio as master clock. Frame 0 is shown before the sound starts (at position 0); then
 // each step renders the next frame ahead of time, waits until the clock reaches its time and presents it. A frame
-// whose successor is already due when it is ready is dropped (the player skips to the due frame), so video never
-// leads audio and falls behind by at most the time of one render.
+// whose successor is already due when it is ready is dropped, so video never leads audio. When frames take longer
+// to render than they last (a CPU device: 100–400 ms), the player renders the frame that will be due when the
+// render ends — frame ⌊(c + e)·25⌋ at clock c, e the running estimate of a render's time (renderAhead) — and shows
+// it at its time; targeting the frame due now would make every frame late by one render and drop them all.
 func (r *run) realtime() error {
 	var clock Clock
 	var sound *audioClock
@@ -74,6 +76,7 @@ func (r *run) realtime() error {
 		return true
 	}
 	next, rendered, paused := 0, -1, false
+	var ahead renderAhead
 	lastLog := time.Now()
 	var st stallWatch
 	defer func() {
@@ -144,7 +147,11 @@ func (r *run) realtime() error {
 			r.st.Dropped += n - next
 			return nil
 		}
-		if due := dueFrame(c); due > next {
+		due := dueFrame(c)
+		if t := ahead.target(c); rendered != next && clock != nil && t > due && r.src.ready(t) {
+			due = t // too late to render frame next in time: render the one due when a render started now ends
+		}
+		if due > next {
 			if final {
 				due = min(due, n)
 			}
@@ -164,6 +171,7 @@ func (r *run) realtime() error {
 			if err := r.render(next, win); err != nil {
 				return err
 			}
+			ahead.observe(time.Since(t))
 			rendered = next
 			continue // rendering took time: look at the clock again
 		}
@@ -228,3 +236,22 @@ func (w *stallWatch) end(now time.Time, st *Stats) {
 		st.StallTime += now.Sub(w.lastAdv)
 	}
 }
+
+// renderAhead estimates how long the next render will take: an exponential mean (weight 1/4) of the renders so
+// far, as the feature wait, recording, submission and device wait of r.render measured them together.
+type renderAhead struct {
+	est time.Duration
+	n   int
+}
+
+func (a *renderAhead) observe(d time.Duration) {
+	if a.n++; a.n == 1 {
+		a.est = d
+	} else {
+		a.est += (d - a.est) / 4
+	}
+}
+
+// target is the frame due at clock c plus the estimated render time: the one to render next at c. Renders shorter
+// than a frame (a GPU) leave it at the due frame or the next, so only slow devices skip ahead.
+func (a *renderAhead) target(c time.Duration) int { return dueFrame(c + a.est) }

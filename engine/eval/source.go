@@ -86,12 +86,20 @@ func firstLine(err error) string {
 // as train.HeadTrainer.Validate renders it (code row 0 over the GT torso-over-bc background, the inference path)
 // and paired with its ground truth and face rectangle. With an LPIPS network, Pair also measures LPIPS (full frame
 // and face rectangle) for Run to fill in.
+//
+// A source made by NewPortraitSource renders whole frames as erntrain's torso stage validates them
+// (train.RenderWholeFrame): the model's torso over its bc, the head over it, both with code row 0.
 type Source struct {
 	Model *model.HeadModel
 	Val   *data.Dataset
 	n     int
 	r     *render.Renderer
 	head  *model.Head
+	// whole frames (NewPortraitSource)
+	torso *model.Torso
+	grid  *render.TorsoGrid
+	tf    *model.TorsoFrame
+	bc    []float32
 	net   *lpips.Net
 	lp    [][2]float64 // per frame: LPIPS full, face (NaN until measured)
 	last  int
@@ -137,8 +145,62 @@ func NewSource(d *compute.Device, m *model.HeadModel, val *data.Dataset, frames 
 	return s, nil
 }
 
+// NewPortraitSource is NewSource for a head+torso model: frames are rendered whole (the torso of the frame's
+// pose over the model's bc, the head over it) and scored against the GT frames.
+func NewPortraitSource(d *compute.Device, m *model.PortraitModel, val *data.Dataset, frames int, net *lpips.Net) (*Source, error) {
+	in := val.Intrinsics
+	if len(m.BC) != 3*in.W*in.H {
+		return nil, fmt.Errorf("eval: the model's bc has %d values, the dataset's %d×%d frames need %d", len(m.BC), in.W, in.H, 3*in.W*in.H)
+	}
+	s, err := NewSource(d, m.Head, val, frames, net)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Source, error) {
+		s.Release()
+		return nil, err
+	}
+	s.bc = make([]float32, len(m.BC))
+	for i, v := range m.BC {
+		s.bc[i] = float32(v) / 255
+	}
+	if s.torso, err = model.NewTorso(d, m.Head.Config.Torso, m.TorsoParams); err != nil {
+		return fail(err)
+	}
+	if m.TorsoGrid != nil {
+		if s.grid, err = s.r.NewTorsoGrid(); err != nil {
+			return fail(err)
+		}
+		if err := compute.Upload(s.grid.Grid, m.TorsoGrid); err != nil {
+			return fail(err)
+		}
+		if err := compute.Upload(s.grid.Stats, []float32{float32(m.TorsoMean), 0, 0, 0}); err != nil {
+			return fail(err)
+		}
+	}
+	if s.tf, err = model.NewTorsoFrame(s.r, s.torso, s.grid, s.bc, in.W, in.H); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// Whole reports whether the source renders whole frames (a head+torso model).
+func (s *Source) Whole() bool { return s.tf != nil }
+
 // Release frees the device state.
 func (s *Source) Release() {
+	if s.tf != nil {
+		s.tf.Release()
+		s.tf = nil
+	}
+	if s.grid != nil {
+		s.grid.Release()
+		s.grid = nil
+	}
+	if s.torso != nil {
+		s.torso.Release()
+		s.torso = nil
+	}
 	if s.head != nil {
 		s.head.Release()
 		s.head = nil
@@ -165,7 +227,12 @@ func (s *Source) Pair(i int) (metrics.Pair, error) {
 	if err != nil {
 		return metrics.Pair{}, err
 	}
-	img, err := train.RenderFrame(s.r, s.head, f)
+	var img []float32
+	if s.tf != nil {
+		img, err = train.RenderWholeFrame(s.r, s.head, s.torso, s.tf, s.bc, f)
+	} else {
+		img, err = train.RenderFrame(s.r, s.head, f)
+	}
 	if err != nil {
 		return metrics.Pair{}, err
 	}

@@ -66,50 +66,13 @@ func (t *TorsoTrainer) RenderWhole(ds *data.Dataset, i int) (img, gt []float32, 
 	if err != nil {
 		return nil, nil, err
 	}
-	n := f.Cam.W * f.Cam.H
-	r, h := t.R, t.head
-	fr, err := r.NewFrame(n, model.HeadExtraSpec)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer fr.Release()
-	if err := fr.SetBackground(t.bc); err != nil { // sizes fr.BG for the whole image
-		return nil, nil, err
-	}
-	tf, err := model.NewTorsoFrame(r, t.Torso, t.step.Grid, t.bc, f.Cam.W, f.Cam.H)
+	tf, err := model.NewTorsoFrame(t.R, t.Torso, t.step.Grid, t.bc, f.Cam.W, f.Cam.H)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer tf.Release()
-	if err := h.SetWindows(f.Windows); err != nil {
+	if img, err = RenderWholeFrame(t.R, t.head, t.Torso, tf, t.bc, f); err != nil {
 		return nil, nil, err
-	}
-	h.Eye, h.CodeRow = f.Eye, 0
-	d := r.Device()
-	rec := d.Record()
-	defer rec.Release()
-	if err := r.RecordRays(rec, fr.Rays, f.Cam, render.FullImage(f.Cam)); err != nil {
-		return nil, nil, err
-	}
-	h.RecordAudio(rec)
-	if err := tf.Record(rec, model.PoseMatrix(f.Cam.Pose), 0, fr.BG); err != nil {
-		return nil, nil, err
-	}
-	if err := r.RecordRender(rec, fr, h.Field(), render.Background{}, false, 0); err != nil {
-		return nil, nil, err
-	}
-	if err := rec.Submit(); err != nil {
-		return nil, nil, fmt.Errorf("train: whole frame: %w", err)
-	}
-	h.Trim()
-	t.Torso.Trim()
-	rgba, err := compute.Download[float32](fr.RGBA)
-	if err != nil {
-		return nil, nil, err
-	}
-	img = make([]float32, 3*n)
-	for p := range n {
-		copy(img[3*p:3*p+3], rgba[4*p:4*p+3])
 	}
 	return img, f.GT, nil
 }

@@ -47,6 +47,53 @@ func RenderFrame(r *render.Renderer, h *model.Head, f Frame) ([]float32, error) 
 	return out, nil
 }
 
+// RenderWholeFrame renders f's camera as a whole portrait (spec §1.3, the inference path): the torso frame tf of
+// the frame's pose (code row 0) over bc [H·W, 3] into the frame's background on the device, then the head over it
+// (code row 0), in one submission. torso is tf's network (its scratch is trimmed after). It returns the RGB image
+// [H·W, 3].
+func RenderWholeFrame(r *render.Renderer, h *model.Head, torso *model.Torso, tf *model.TorsoFrame, bc []float32, f Frame) ([]float32, error) {
+	n := f.Cam.W * f.Cam.H
+	fr, err := r.NewFrame(n, model.HeadExtraSpec)
+	if err != nil {
+		return nil, err
+	}
+	defer fr.Release()
+	if err := fr.SetBackground(bc); err != nil { // sizes fr.BG for the whole image
+		return nil, err
+	}
+	if err := h.SetWindows(f.Windows); err != nil {
+		return nil, err
+	}
+	h.Eye, h.CodeRow = f.Eye, 0
+	d := r.Device()
+	rec := d.Record()
+	defer rec.Release()
+	if err := r.RecordRays(rec, fr.Rays, f.Cam, render.FullImage(f.Cam)); err != nil {
+		return nil, err
+	}
+	h.RecordAudio(rec)
+	if err := tf.Record(rec, model.PoseMatrix(f.Cam.Pose), 0, fr.BG); err != nil {
+		return nil, err
+	}
+	if err := r.RecordRender(rec, fr, h.Field(), render.Background{}, false, 0); err != nil {
+		return nil, err
+	}
+	if err := rec.Submit(); err != nil {
+		return nil, fmt.Errorf("train: whole frame: %w", err)
+	}
+	h.Trim()
+	torso.Trim()
+	rgba, err := compute.Download[float32](fr.RGBA)
+	if err != nil {
+		return nil, err
+	}
+	img := make([]float32, 3*n)
+	for p := range n {
+		copy(img[3*p:3*p+3], rgba[4*p:4*p+3])
+	}
+	return img, nil
+}
+
 // PSNR is spec §13's per-frame PSNR: −10·log10(mean((clamp(pred, 0, 1) − gt)²)).
 func PSNR(pred, gt []float32) float64 {
 	s := 0.0

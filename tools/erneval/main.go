@@ -1,5 +1,8 @@
-// Command erneval renders a dataset's validation split with a trained head model and scores every frame against
-// its ground truth — PSNR, SSIM, LMD and LPIPS on the full frame and on the face rectangle — then writes a report:
+// Command erneval renders a dataset's validation split with a trained model and scores every frame against its
+// ground truth — PSNR, SSIM, LMD and LPIPS on the full frame and on the face rectangle — then writes a report. A
+// head model (kind ernerf-head) renders the head over the GT torso-over-bc, as the head stage validates; a
+// head+torso model (kind ernerf) renders whole frames, its torso over its bc and the head over it, as the torso
+// stage validates:
 //
 //	erneval MODEL DATASET [-o DIR] [--frames N] [--lpips-weights FILE] [--no-lmd]
 //
@@ -74,9 +77,24 @@ func run(args []string, out, log io.Writer) error {
 		return err
 	}
 	modelPath, dir := pos[0], pos[1]
-	m, err := model.LoadHead(modelPath)
+	f, err := model.Read(modelPath)
 	if err != nil {
 		return err
+	}
+	var m *model.HeadModel
+	var pm *model.PortraitModel
+	switch f.Kind {
+	case model.KindHead:
+		m, err = model.HeadFromFile(f)
+	case model.KindERNeRF:
+		if pm, err = model.PortraitFromFile(f); err == nil {
+			m = pm.Head
+		}
+	default:
+		return fmt.Errorf("%s is a %q file, not an ER-NeRF model (%s or %s)", modelPath, f.Kind, model.KindHead, model.KindERNeRF)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 	val, err := eval.LoadVal(dir, m.Config, m.Track)
 	if err != nil {
@@ -106,14 +124,21 @@ func run(args []string, out, log io.Writer) error {
 		defer net.Release()
 		lpipsState = "AlexNet v0.1"
 	}
-	src, err := eval.NewSource(dev, m, val, o.frames, net)
+	var src *eval.Source
+	rendering := "head over the GT torso-over-bc (head model)"
+	if pm != nil {
+		src, err = eval.NewPortraitSource(dev, pm, val, o.frames, net)
+		rendering = "whole frames: torso over bc, head over it (head+torso model)"
+	} else {
+		src, err = eval.NewSource(dev, m, val, o.frames, net)
+	}
 	if err != nil {
 		return err
 	}
 	defer src.Release()
 	in := val.Intrinsics
-	fmt.Fprintf(out, "erneval: %s on %s — %d of %d validation frames of %d×%d; device %s\n", modelPath, dir, src.Len(),
-		len(val.Frames), in.W, in.H, dev.Info())
+	fmt.Fprintf(out, "erneval: %s on %s — %d of %d validation frames of %d×%d, %s; device %s\n", modelPath, dir, src.Len(),
+		len(val.Frames), in.W, in.H, rendering, dev.Info())
 	bar := newProgress(out, isTerminal(out))
 	start := time.Now()
 	recs, err := eval.Run(src, lm, bar.update)
@@ -129,8 +154,8 @@ func run(args []string, out, log io.Writer) error {
 	}
 	meta := [][2]string{{"model", modelPath}, {"dataset", dir}, {"frames", fmt.Sprintf("%d of %d validation frames, %d×%d", len(recs), len(val.Frames), in.W, in.H)},
 		{"device", dev.Info().String()}, {"speed", fmt.Sprintf("%.2f frames/s rendered and scored (%v)", fps, el.Round(time.Millisecond))},
-		{"LPIPS", lpipsState}, {"LMD", lmdState}}
-	for _, k := range []string{"preset", "stage", "trained_steps", "loss", "lips_loss"} {
+		{"rendering", rendering}, {"LPIPS", lpipsState}, {"LMD", lmdState}}
+	for _, k := range []string{"preset", "stage", "trained_steps", "loss", "lips_loss", "torso_steps", "torso_loss"} {
 		if v, ok := m.Meta[k]; ok {
 			meta = append(meta, [2]string{"model " + k, v})
 		}

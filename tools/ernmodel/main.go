@@ -2,7 +2,7 @@
 //
 //	ernmodel params [--preset ernerf|tuned|tiny] [--config file.json] [--asr_model deepspeech|esperanto|hubert|...]
 //	ernmodel convert ngp.pth model.ern      (an ER-NeRF checkpoint → an ern head model)
-//	ernmodel info model.ern
+//	ernmodel info model.ern                 (a head model, or a head+torso model: both parts)
 package main
 
 import (
@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"ern/engine/model"
@@ -127,17 +128,62 @@ func info(args []string, out, log io.Writer) error {
 	if fs.NArg() != 1 {
 		return fmt.Errorf("info needs one model file, got %d arguments", fs.NArg())
 	}
-	m, err := model.LoadHead(fs.Arg(0))
+	path := fs.Arg(0)
+	f, err := model.Read(path)
 	if err != nil {
 		return err
+	}
+	var m *model.HeadModel
+	var pm *model.PortraitModel
+	switch f.Kind {
+	case model.KindHead:
+		m, err = model.HeadFromFile(f)
+	case model.KindERNeRF:
+		if pm, err = model.PortraitFromFile(f); err == nil {
+			m = pm.Head
+		}
+	default:
+		return fmt.Errorf("%s is a %q file, not an ER-NeRF model (%s or %s)", path, f.Kind, model.KindHead, model.KindERNeRF)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if pm != nil {
+		fmt.Fprintf(out, "kind: %s (head+torso: played and evaluated as whole frames, the torso over bc, the head over it)\n", f.Kind)
+	} else {
+		fmt.Fprintf(out, "kind: %s (head: played and evaluated over the torso-over-bc background)\n", f.Kind)
 	}
 	l, _ := m.Layout()
 	h := m.Config.Head
 	printLayout(out, l, fmt.Sprintf("%s features (%d channels), planes L%d C%d log2T %d", h.Features, h.Audio.InDim,
 		h.Plane.Levels, h.Plane.Features, h.Plane.Log2Table))
 	fmt.Fprintf(out, "occupancy grid: %v, mean density %.4g, mean samples per step %d\n", m.DensityGrid != nil, m.MeanDensity, m.MeanCount)
-	for k, v := range m.Meta {
-		fmt.Fprintf(out, "%s: %s\n", k, v)
+	if tr := m.Track; tr != nil {
+		fmt.Fprintf(out, "playback track: %d frames of %d×%d (fx %.1f, fy %.1f)\n", len(tr.Eyes), tr.Camera.W, tr.Camera.H,
+			tr.Camera.FX, tr.Camera.FY)
+	}
+	if pm != nil {
+		tc := m.Config.Torso
+		tl, err := model.TorsoLayout(tc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		fmt.Fprintf(out, "torso parameters — %d individual codes\n", tc.IndNum)
+		for _, mod := range tl.Modules {
+			fmt.Fprintf(out, "  %-22s %10d\n", mod.Name, mod.Count)
+		}
+		fmt.Fprintf(out, "  %-22s %10d  (%.2f MB as float32)\n", "total", tl.Params(), float64(4*tl.Params())/1e6)
+		fmt.Fprintf(out, "torso occupancy grid: %v, mean density %.4g; bc %d values (%d×%d×3)\n", pm.TorsoGrid != nil,
+			pm.TorsoMean, len(pm.BC), m.Track.Camera.W, m.Track.Camera.H)
+		fmt.Fprintf(out, "head+torso parameters: %d\n", l.Params()+tl.Params())
+	}
+	keys := make([]string, 0, len(m.Meta))
+	for k := range m.Meta {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(out, "%s: %s\n", k, m.Meta[k])
 	}
 	return nil
 }
