@@ -28,7 +28,7 @@ func BenchmarkTestCard512(b *testing.B) {
 	defer out.Release()
 	rec := d.Record()
 	defer rec.Release()
-	win := optest.NewRand(1).Uniform32(16*40, 0, 2)
+	win := optest.NewRand(1).Uniform32(r.Features().Window*r.Features().Dim, 0, 2)
 	draw := func(k int) {
 		if err := r.Draw(rec, k, win, NeutralState(), out); err != nil {
 			b.Fatal(err)

@@ -19,8 +19,9 @@ import (
 // more than maxAhead of input is waiting to be used. PCM is kept only when something plays it (keepPCM); tee, when
 // set, sees every PCM block as it arrives (the mp4 sink's audio track).
 //
-// Built-in features come from audio.Extractor over the 16 kHz downmix (rows equal audio.Extract's of the whole
-// input); other kinds come from a precomputed .npy (ER-NeRF's extractors), whose row count must match the audio.
+// Built-in features (BuiltIn, 32 bands, or the legacy BuiltIn40) come from an audio.Extractor of the model's kind
+// over the 16 kHz downmix (rows equal audio.ExtractKind's of the whole input); other kinds come from a precomputed
+// .npy (ER-NeRF's extractors), whose row count must match the audio.
 type source struct {
 	rate, channels int // of the PCM
 	spec           FeatureSpec
@@ -35,7 +36,7 @@ type source struct {
 	pcm     []float32 // interleaved output samples from sample pcmBase on
 	pcmBase int
 	pcmN    int       // samples received in all
-	rows    []float32 // built-in rows [nrows-rowBase, Window, BuiltInDim] from row rowBase on
+	rows    []float32 // built-in rows [nrows-rowBase, Window, ext.Dim()] from row rowBase on
 	rowBase int
 	nrows   int
 	done    bool  // input ended: nrows is final
@@ -68,17 +69,27 @@ func newSource(rate, channels int, spec FeatureSpec, npy *audio.Features) (*sour
 	if channels <= 0 {
 		return nil, fmt.Errorf("audio has %d channels", channels)
 	}
-	if npy == nil && spec.Kind != audio.BuiltIn {
+	bands := spec.Kind.MelBands()
+	if npy == nil && bands == 0 {
 		return nil, fmt.Errorf("the model reads %v features, which ern does not compute: pass them with -features FILE.npy", spec)
+	}
+	if npy == nil && (spec.Window != audio.Window || spec.Dim != bands) {
+		return nil, fmt.Errorf("model/feature mismatch: the model reads %v rows, ern's %v features are [%d, %d]", spec, spec.Kind, audio.Window, bands)
 	}
 	if npy != nil && (npy.Window != spec.Window || npy.Dim != spec.Dim) {
 		return nil, fmt.Errorf("model/feature mismatch: the model reads %v rows, the feature file has [%d, %d] (%v)", spec, npy.Window, npy.Dim, npy.Kind)
+	}
+	if npy != nil && npy.Kind != spec.Kind {
+		return nil, fmt.Errorf("model/feature mismatch: the model reads %v features, the feature file holds %v features of the same shape", spec.Kind, npy.Kind)
 	}
 	res, err := audio.NewResampler(rate, audio.SampleRate)
 	if err != nil {
 		return nil, err
 	}
 	s := &source{rate: rate, channels: min(channels, 2), spec: spec, npy: npy, inChannels: channels, res: res, keepPCM: true}
+	if bands > 0 {
+		s.ext.Kind = spec.Kind // else the default (BuiltIn) rows only count the frames
+	}
 	if channels > 2 {
 		s.channels = 1
 	}
@@ -143,14 +154,14 @@ func (s *source) finish(err error) {
 
 func (s *source) addRows(rows []float32) {
 	s.rows = append(s.rows, rows...)
-	s.nrows = s.rowBase + len(s.rows)/(audio.Window*audio.BuiltInDim)
+	s.nrows = s.rowBase + len(s.rows)/(audio.Window*s.ext.Dim())
 }
 
 // release says that rows before k are no longer needed.
 func (s *source) release(k int) {
 	s.mu.Lock()
 	if d := min(k, s.nrows) - s.rowBase; d > 0 {
-		s.rows = s.rows[d*audio.Window*audio.BuiltInDim:]
+		s.rows = s.rows[d*audio.Window*s.ext.Dim():]
 		s.rowBase += d
 	}
 	s.mu.Unlock()
@@ -203,7 +214,7 @@ func (s *source) window(k int) (w []float32, ok bool) {
 		}
 		return s.npy.Row(k), true
 	}
-	n := audio.Window * audio.BuiltInDim
+	n := audio.Window * s.ext.Dim()
 	i := k - s.rowBase
 	return s.rows[i*n : (i+1)*n : (i+1)*n], true
 }

@@ -14,9 +14,19 @@ import (
 
 var builtin = FeatureSpec{Kind: audio.BuiltIn, Window: audio.Window, Dim: audio.BuiltInDim}
 
+// builtin40 is the layout of models trained on ern's legacy 40-band features.
+var builtin40 = FeatureSpec{Kind: audio.BuiltIn40, Window: audio.Window, Dim: audio.LegacyBuiltInDim}
+
 // TestSourceStreamMatchesExtract: a 44.1 kHz stereo WAV streamed in odd-sized pieces gives the same feature rows
-// as audio.Extract of the file's 16 kHz downmix, and its PCM is the file's samples.
+// as audio.ExtractKind of the file's 16 kHz downmix, for 32-band (builtin) and legacy 40-band models, and its PCM
+// is the file's samples.
 func TestSourceStreamMatchesExtract(t *testing.T) {
+	for _, spec := range []FeatureSpec{builtin, builtin40} {
+		testSourceStream(t, spec)
+	}
+}
+
+func testSourceStream(t *testing.T, spec FeatureSpec) {
 	path := fixture.SharedData(t, "fixtures", "stereo44k_s16.wav")
 	clip, err := audio.Load(path)
 	if err != nil {
@@ -26,9 +36,12 @@ func TestSourceStreamMatchesExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := audio.Extract(mono)
+	want, err := audio.ExtractKind(spec.Kind, mono)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if want.Dim != spec.Dim {
+		t.Fatalf("%v: extracted %d bands", spec, want.Dim)
 	}
 	var wav bytes.Buffer
 	if err := clip.WriteWAV(&wav, audio.PCM16); err != nil {
@@ -38,7 +51,7 @@ func TestSourceStreamMatchesExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := newSource(st.Rate, st.Channels, builtin, nil)
+	src, err := newSource(st.Rate, st.Channels, spec, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +62,9 @@ func TestSourceStreamMatchesExtract(t *testing.T) {
 	}
 	for k := range n {
 		got, _ := src.window(k)
+		if len(got) != len(want.Row(k)) {
+			t.Fatalf("%v: row %d has %d values, want %d", spec, k, len(got), len(want.Row(k)))
+		}
 		for i, v := range want.Row(k) {
 			if got[i] != v {
 				t.Fatalf("row %d value %d: %v, want %v", k, i, got[i], v)
@@ -142,7 +158,10 @@ func TestSourceRejects(t *testing.T) {
 		{100, 1, builtin, nil, "too low"},
 		{16000, 0, builtin, nil, "channels"},
 		{16000, 1, ds, nil, "-features"},
-		{16000, 1, ds, &audio.Features{Kind: audio.BuiltIn, Frames: 3, Window: 16, Dim: 40}, "mismatch"},
+		{16000, 1, ds, &audio.Features{Kind: audio.BuiltIn40, Frames: 3, Window: 16, Dim: 40}, "mismatch"},
+		{16000, 1, builtin, &audio.Features{Kind: audio.Wav2Vec, Frames: 3, Window: 16, Dim: 32}, "the model reads builtin features, the feature file holds wav2vec features"},
+		{16000, 1, builtin, &audio.Features{Kind: audio.BuiltIn40, Frames: 3, Window: 16, Dim: 40}, "mismatch"},
+		{16000, 1, FeatureSpec{Kind: audio.BuiltIn40, Window: 16, Dim: 32}, nil, "ern's builtin40 features are [16, 40]"},
 	}
 	for _, c := range cases {
 		if _, err := newSource(c.rate, c.ch, c.spec, c.npy); err == nil || !strings.Contains(err.Error(), c.want) {

@@ -127,7 +127,7 @@ func TestTestCardSplitInvariance(t *testing.T) {
 	r := newCard(t, d, c)
 	n := 64 * 64
 	both := optest.Zeros(t, d, 2*n)
-	win := optest.NewRand(3).Uniform32(16*40, 0, 2)
+	win := optest.NewRand(3).Uniform32(16*32, 0, 2) // builtin: 32 bands
 	rec := d.Record()
 	defer rec.Release()
 	// The window is uploaded at Draw time, so both draws of one recording read the last window: use one window.

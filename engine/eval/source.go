@@ -43,7 +43,14 @@ func LoadVal(dir string, cfg model.Config, track *model.Track) (*data.Dataset, e
 	if _, err := os.Stat(filepath.Join(dir, kind.FileName())); err != nil {
 		var have []string
 		for _, k := range audio.Kinds() {
-			if _, err := os.Stat(filepath.Join(dir, k.FileName())); err == nil {
+			if k == audio.BuiltIn {
+				continue // shares aud.npy with Wav2Vec: listed below by its sidecar
+			}
+			p := filepath.Join(dir, k.FileName())
+			if _, err := os.Stat(p); err == nil {
+				if _, err := os.Stat(audio.SidecarPath(p)); err == nil && k == audio.Wav2Vec {
+					k = audio.BuiltIn
+				}
 				have = append(have, fmt.Sprintf("%s (%s)", k.FileName(), k))
 			}
 		}
@@ -58,7 +65,7 @@ func LoadVal(dir string, cfg model.Config, track *model.Track) (*data.Dataset, e
 		return nil, err
 	}
 	if f := val.Features(); f != nil {
-		if err := cfg.Head.CheckFeatures(f.Window, f.Dim); err != nil {
+		if err := cfg.Head.CheckFeatures(f.Kind, f.Window, f.Dim); err != nil {
 			return nil, fmt.Errorf("%s: %w", kind.FileName(), err)
 		}
 	}

@@ -23,7 +23,9 @@ type HeadConfig struct {
 	Plane encoding.GridConfig   `json:"plane"` // one of the three 2D planes (xy, yz, xz)
 	Audio nn.AudioEncoderConfig `json:"audio"` // in_dim follows the features, window 16 (2 for HuBERT), frames 8
 	// Features names the audio features the model was trained on: deepspeech (29), esperanto (44), hubert (1024),
-	// wav2vec (32) or builtin (ern's own features); FeatureKind maps a name (or an ER-NeRF --asr_model) to its kind.
+	// wav2vec (32), builtin (ern's own 32-band log-mel features, computed from any WAV at playback) or builtin40
+	// (ern's earlier 40-band ones); FeatureKind maps a name (or an ER-NeRF --asr_model) to its kind. Audio.InDim
+	// records the width.
 	Features     string `json:"features"`
 	Att          int    `json:"att"`            // attention window mode: 2 bidirectional (k−4…k+3), 1 left, 0 off
 	GeoDim       int    `json:"geo_dim"`        // geometry features out of sigma_net (64)
@@ -123,7 +125,17 @@ func overlay(c *Config, b []byte) error {
 	if err := dec.Decode(c); err != nil {
 		return err
 	}
+	upgradeFeatures(&c.Head)
 	return nil
+}
+
+// upgradeFeatures renames the features of configs written while "builtin" meant ern's 40-band features (model
+// files before the 32-band change record features "builtin" with audio.in_dim 40): they are builtin40, so such a
+// model still loads and plays with 40-band features recomputed from the WAV.
+func upgradeFeatures(h *HeadConfig) {
+	if h.Features == "builtin" && h.Audio.InDim == audio.LegacyBuiltInDim {
+		h.Features = audio.BuiltIn40.String()
+	}
 }
 
 // resolve derives the AudioNet input from the feature kind, then validates.
@@ -136,7 +148,9 @@ func (c *Config) resolve() error {
 
 // FeatureKind maps a feature name to ern's audio feature kind the way ER-NeRF's --asr_model does: "deepspeech",
 // anything containing "esperanto" or "hubert", anything containing "wav2vec" (32), "builtin" (ern's own
-// features, also "ern"); any other name is an error rather than ER-NeRF's silent 32-channel guess.
+// features, also "ern": 32 bands in aud.npy, the width ER-NeRF's AudioNet takes for a name it does not know),
+// "builtin40" (ern's legacy 40-band aud_mel.npy); any other name is an error rather than ER-NeRF's silent
+// 32-channel guess.
 func FeatureKind(name string) (audio.Kind, error) {
 	switch {
 	case name == "deepspeech" || name == "ds":
@@ -147,10 +161,12 @@ func FeatureKind(name string) (audio.Kind, error) {
 		return audio.HuBERT, nil
 	case name == "builtin" || name == "ern":
 		return audio.BuiltIn, nil
+	case name == "builtin40":
+		return audio.BuiltIn40, nil
 	case name == "wav2vec" || strings.Contains(name, "wav2vec"):
 		return audio.Wav2Vec, nil
 	}
-	return 0, fmt.Errorf("model: unknown audio features %q (deepspeech, esperanto, hubert, wav2vec or builtin)", name)
+	return 0, fmt.Errorf("model: unknown audio features %q (deepspeech, esperanto, hubert, wav2vec, builtin or builtin40)", name)
 }
 
 // AudioFeatureDim is the channel width and window length of a feature name (spec §4).
@@ -227,8 +243,10 @@ func (c Config) Validate() error {
 	if err := h.AudioConfig().Validate(); err != nil {
 		return fmt.Errorf("model: head.audio: %w", err)
 	}
-	if _, _, err := AudioFeatureDim(h.Features); err != nil {
+	if d, w, err := AudioFeatureDim(h.Features); err != nil {
 		return err
+	} else if d != h.Audio.InDim || w != h.Audio.Window {
+		return fmt.Errorf("model: head.features %s are [%d, %d] per row, but head.audio reads [%d, %d]", h.Features, w, d, h.Audio.Window, h.Audio.InDim)
 	}
 	if h.Att < 0 || h.Att > 2 {
 		return fmt.Errorf("model: head.att %d: 0, 1 or 2", h.Att)
@@ -259,17 +277,30 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// CheckFeatures reports audio features that the head cannot read: their per-row window [window, dim] must be the
-// one its AudioNet was built for (the mismatch ER-NeRF users meet as "weight of size [32, 29, 3], expected
-// input[8, 1024, 2]").
-func (h HeadConfig) CheckFeatures(window, dim int) error {
+// CheckFeatures reports audio features that the head cannot read: their kind must be the one it was trained on
+// and their per-row window [window, dim] the one its AudioNet was built for (the mismatch ER-NeRF users meet as
+// "weight of size [32, 29, 3], expected input[8, 1024, 2]"). ern's built-in and wav2vec features share a shape,
+// so only the kind tells them apart.
+func (h HeadConfig) CheckFeatures(kind audio.Kind, window, dim int) error {
+	want, err := FeatureKind(h.Features)
+	if err != nil {
+		return err
+	}
 	if dim == h.Audio.InDim && window == h.Audio.Window {
+		if kind != want {
+			return fmt.Errorf("model: %v audio features, but the model reads %s features (same shape [%d, %d], other extractor)",
+				kind, h.Features, window, dim)
+		}
 		return nil
 	}
-	guess := ""
-	for _, k := range []string{"deepspeech", "esperanto", "hubert", "wav2vec", "builtin"} {
-		if d, w, _ := AudioFeatureDim(k); d == dim && w == window {
-			guess = " (" + k + " features?)"
+	guess := "" // the kind of features of another shape, as the file's shape (or sidecar) suggests
+	if kind != 0 {
+		guess = " (" + kind.String() + " features?)"
+	} else {
+		for _, k := range []string{"deepspeech", "esperanto", "hubert", "wav2vec", "builtin40"} {
+			if d, w, _ := AudioFeatureDim(k); d == dim && w == window {
+				guess = " (" + k + " features?)"
+			}
 		}
 	}
 	return fmt.Errorf("model: audio features of %d channels × %d steps%s, but the model reads %s features of %d × %d",

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -74,5 +75,46 @@ func TestPresetsValidate(t *testing.T) {
 	}
 	if _, err := Preset("nope"); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+// TestBuiltinFeaturesFitERNeRF: ern's built-in features are what ER-NeRF's own code trains on for an --asr_model
+// it does not know (spec §3, §4, §5.2): the file aud.npy, rows [16, 32], an AudioNet of 32 input channels — the
+// same as its wav2vec ("other") features — so the ernerf head on them has 29→32 more AudioNet inputs than on
+// DeepSpeech: 587,989 + 3·32·3 = 588,277 parameters [derived]. The legacy builtin40 stays 40 wide in aud_mel.npy.
+func TestBuiltinFeaturesFitERNeRF(t *testing.T) {
+	const erNeRFOtherDim = 32 // AudioNet(32, …) for an asr_model without deepspeech/esperanto/hubert in its name
+	for _, name := range []string{"builtin", "ern", "wav2vec"} {
+		d, w, err := AudioFeatureDim(name)
+		k, _ := FeatureKind(name)
+		if err != nil || d != erNeRFOtherDim || w != 16 || k.FileName() != "aud.npy" {
+			t.Errorf("%s: [%d, %d] in %s (%v), ER-NeRF reads [16, %d] from aud.npy", name, w, d, k.FileName(), err, erNeRFOtherDim)
+		}
+	}
+	if d, w, _ := AudioFeatureDim("builtin40"); d != 40 || w != 16 {
+		t.Errorf("builtin40: [%d, %d]", w, d)
+	}
+	c, _ := Preset("ernerf")
+	if err := c.Head.SetFeatures("builtin"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := HeadLayout(c.Head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Params(); got != 588277 {
+		t.Errorf("ernerf/builtin: %d parameters, want 588277", got)
+	}
+	found := false
+	for _, tn := range l.Tensors() {
+		if tn.Name == "audio_net.encoder_conv.0.weight" {
+			found = true
+			if fmt.Sprint(tn.Shape) != "[32 32 3]" {
+				t.Errorf("%s %v, ER-NeRF's AudioNet(32) has [32 32 3]", tn.Name, tn.Shape)
+			}
+		}
+	}
+	if !found {
+		t.Error("no audio_net.encoder_conv.0.weight in the layout")
 	}
 }

@@ -26,7 +26,7 @@ func (t *TorsoTrainer) SetHead(hm *model.HeadModel) error {
 	}
 	if f := t.Train.Features(); f == nil {
 		return fmt.Errorf("train: whole-frame validation needs the dataset's audio features")
-	} else if err := hm.Config.Head.CheckFeatures(f.Window, f.Dim); err != nil {
+	} else if err := hm.Config.Head.CheckFeatures(f.Kind, f.Window, f.Dim); err != nil {
 		return err
 	}
 	d := t.R.Device()

@@ -101,7 +101,7 @@ func NewHeadTrainer(d *compute.Device, cfg model.Config, train, val *data.Datase
 	if f == nil {
 		return nil, errors.New("train: the training set was loaded without audio features")
 	}
-	if err := cfg.Head.CheckFeatures(f.Window, f.Dim); err != nil {
+	if err := cfg.Head.CheckFeatures(f.Kind, f.Window, f.Dim); err != nil {
 		return nil, err
 	}
 	lay, err := model.HeadLayout(cfg.Head)

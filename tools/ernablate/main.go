@@ -132,6 +132,12 @@ func run(args []string, out, log io.Writer) error {
 			return err
 		}
 	}
+	if k, _ := model.FeatureKind(cfg.Head.Features); data.BuiltInKind(dir, k) != k {
+		// a folder ern wrote before its features became 32-band aud.npy: its 40-band aud_mel.npy
+		if err := cfg.Head.SetFeatures(data.BuiltInKind(dir, k).String()); err != nil {
+			return err
+		}
+	}
 	if o.numRays > 0 {
 		cfg.Train.NumRays = o.numRays
 	}

@@ -203,7 +203,9 @@ func TestEvalTrainedModel(t *testing.T) {
 		}
 	}
 	oneLine("no validation split", []string{modelPath, linkExcept(t, dir, data.TransformsFile("val"))}, "no validation frames")
-	oneLine("features of another kind", []string{modelPath, linkExcept(t, dir, audio.BuiltIn.FileName())}, "has no aud_mel.npy")
+	oneLine("features missing", []string{modelPath, linkExcept(t, dir, audio.BuiltIn.FileName())}, "has no aud.npy")
+	oneLine("features of another kind", []string{modelPath, linkExcept(t, dir, audio.SidecarPath(audio.BuiltIn.FileName()))},
+		"wav2vec audio features, but the model reads builtin features")
 	oneLine("not a model", []string{weights, dir}, "")
 	oneLine("one argument", []string{modelPath}, "need a model file and a dataset folder")
 	t.Setenv(metrics.LandmarkModelEnv, filepath.Join(ws, "missing.dat"))

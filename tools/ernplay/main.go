@@ -67,7 +67,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	size := fs.String("size", "", "render an ER-NeRF model at `N` pixels wide (height keeps the aspect ratio) or WxH, below the model's size, "+
 		"and scale each frame up to it on the device (a faster portrait on a slow device); with -write-testcard: the card's "+
 		"frame size (multiples of 64, default 512x512)")
-	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, deepspeech, esperanto, hubert, wav2vec)")
+	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, builtin40, deepspeech, esperanto, hubert, wav2vec)")
 	pose := fs.String("pose", "track", "head pose of an ER-NeRF model: `track` (the training poses, ping-pong), still (the first one), "+
 		"or FILE: an ER-NeRF transforms JSON whose frames[].transform_matrix are walked ping-pong instead")
 	smooth := fs.Bool("smooth_path", false, "smooth the pose track as ER-NeRF's --smooth_path: each pose becomes the mean over a centred "+

@@ -77,7 +77,7 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	fs.IntVar(&o.iters, "iters", 0, "training steps of the head stage (default: the preset's)")
 	fs.StringVar(&o.preset, "preset", "ernerf", "model preset: "+strings.Join(model.Presets(), ", "))
 	fs.StringVar(&o.config, "config", "", "JSON config overlaid on the preset")
-	fs.StringVar(&o.asr, "asr_model", "", "audio features: deepspeech (aud_ds.npy), esperanto (aud_eo.npy), hubert (aud_hu.npy), wav2vec (aud.npy), builtin (aud_mel.npy); default: the preset's")
+	fs.StringVar(&o.asr, "asr_model", "", "audio features: deepspeech (aud_ds.npy), esperanto (aud_eo.npy), hubert (aud_hu.npy), wav2vec (aud.npy without aud.json), builtin (ern's 32-band features: aud.npy with aud.json, as ernsynth writes; a folder with only the older aud_mel.npy reads that as builtin40), builtin40 (aud_mel.npy); default: the preset's")
 	fs.StringVar(&o.lossName, "loss", "l1", "criterion of the head stage: l2, l1, huber (δ 0.1), smooth (Smooth-L1, β 1)")
 	fs.StringVar(&o.ckpt, "ckpt", "latest", "latest (resume the workspace's checkpoint if any), scratch, or a checkpoint file")
 	fs.Uint64Var(&o.seed, "seed", 0, "random seed")
@@ -236,6 +236,14 @@ func run(args []string, out, log io.Writer) error {
 	logw := io.MultiWriter(out, logf)
 
 	kind, _ := model.FeatureKind(cfg.Head.Features)
+	if k := data.BuiltInKind(dir, kind); k != kind && !torsoOnly {
+		// a folder ern wrote before its features became 32-band aud.npy: train on its 40-band aud_mel.npy
+		if err := cfg.Head.SetFeatures(k.String()); err != nil {
+			return err
+		}
+		fmt.Fprintf(logw, "erntrain: %s has ern's older 40-band features (%s) and no aud.json: training on them as %s\n", dir, k.FileName(), k)
+		kind = k
+	}
 	dopt := data.Options{Features: kind.FileName()}
 	dopt.Split = "train"
 	trainDS, err := data.Load(dir, dopt)
@@ -248,7 +256,7 @@ func run(args []string, out, log io.Writer) error {
 		return err
 	}
 	if f := trainDS.Features(); f != nil {
-		if err := cfg.Head.CheckFeatures(f.Window, f.Dim); err != nil {
+		if err := cfg.Head.CheckFeatures(f.Kind, f.Window, f.Dim); err != nil {
 			return fmt.Errorf("%s: %w (choose --asr_model to match)", kind.FileName(), err)
 		}
 	}
