@@ -125,5 +125,5 @@ func TestKernelMeasurementsVerify(t *testing.T) {
 
 func BenchmarkHeadFrame(b *testing.B) {
 	d := optest.Device(b)
-	report(b, func() ([]bench.Result, error) { return bench.HeadRender(d, 256, 3) })
+	report(b, func() ([]bench.Result, error) { return bench.HeadRender(d, "tiny", 256, 3) })
 }

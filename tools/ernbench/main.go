@@ -2,8 +2,11 @@
 // (smoke: the compute foundation; grid: the tri-plane and torso grids; mlp: the head MLPs and AdamW; render:
 // training and inference rendering and the occupancy update), printing one table per section (and all results
 // as JSON with -json FILE). Every measurement verifies its GPU result against the Go reference before timing.
+// The head section renders frames as the player draws them: a model file's (-model: a head model, or a
+// head+torso model as whole frames) or a preset's head with deterministic random weights (-preset, default
+// tiny), at 256² and 512² (-sizes); ERN_PROFILE=1 adds the per-kernel table when the device closes.
 //
-//	ernbench [-only smoke,grid,mlp,render,head] [-json out.json]
+//	ernbench [-only smoke,grid,mlp,render,head] [-model FILE | -preset NAME] [-sizes 256,512] [-json out.json]
 package main
 
 import (
@@ -11,7 +14,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,44 +25,75 @@ import (
 	"ern/tools/internal/cli"
 )
 
-// sections in the order they run.
-var sections = []struct {
+// section is one table of measurements.
+type section struct {
 	name    string
 	title   string
 	measure func(*compute.Device) ([]bench.Result, error)
-}{
-	{"smoke", "foundation", bench.Smoke},
-	{"grid", "grid encodings", bench.Grid},
-	{"mlp", "MLPs and AdamW", bench.NN},
-	{"render", "rendering, analytic head ellipsoid", bench.Render},
-	{"head", "the tiny ER-NeRF head, whole frames as the player draws them", bench.Head},
+}
+
+// sections lists the sections in the order they run; the head section renders as ho says.
+func sections(ho bench.HeadOptions) []section {
+	title := "the tiny ER-NeRF head, whole frames as the player draws them"
+	switch {
+	case ho.Model != "":
+		title = ho.Model + ", frames as the player draws them"
+	case ho.Preset != "" && ho.Preset != "tiny":
+		title = "the " + ho.Preset + " ER-NeRF head (random weights), whole frames as the player draws them"
+	}
+	return []section{
+		{"smoke", "foundation", bench.Smoke},
+		{"grid", "grid encodings", bench.Grid},
+		{"mlp", "MLPs and AdamW", bench.NN},
+		{"render", "rendering, analytic head ellipsoid", bench.Render},
+		{"head", title, func(d *compute.Device) ([]bench.Result, error) { return bench.HeadWith(d, ho) }},
+	}
 }
 
 func main() {
-	fs := flag.NewFlagSet("ernbench", flag.ContinueOnError)
-	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
-	only := fs.String("only", "smoke,grid,mlp,render,head", "comma-separated sections to run")
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: ernbench [-only smoke,grid,mlp,render,head] [-json FILE]\n\n")
-		fs.PrintDefaults()
-	}
-	err := cli.Parse(fs, os.Args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err == nil && fs.NArg() > 0 {
-		err = fmt.Errorf("unexpected argument %q (ernbench takes only flags)", fs.Arg(0))
-	}
-	if err == nil {
-		err = run(*jsonPath, *only)
-	}
-	if err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
 		fmt.Fprintln(os.Stderr, "ernbench:", err)
 		os.Exit(1)
 	}
 }
 
-func selected(only string) (map[string]bool, error) {
+func run(args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("ernbench", flag.ContinueOnError)
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	only := fs.String("only", "smoke,grid,mlp,render,head", "comma-separated sections to run")
+	var ho bench.HeadOptions
+	fs.StringVar(&ho.Model, "model", "", "head section: render this model file (head, or head+torso as whole frames)")
+	fs.StringVar(&ho.Preset, "preset", "tiny", "head section without -model: this preset's head with deterministic random weights")
+	sizes := fs.String("sizes", "256,512", "head section: frame sides in pixels")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: ernbench [-only smoke,grid,mlp,render,head] [-model FILE | -preset NAME] [-sizes 256,512] [-json FILE]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := cli.Parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (ernbench takes only flags)", fs.Arg(0))
+	}
+	for _, v := range strings.Split(*sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 2 || n > 4096 {
+			return fmt.Errorf("-sizes: %q is not a frame side of 2–4096 pixels", v)
+		}
+		ho.Sides = append(ho.Sides, n)
+	}
+	if ho.Model != "" {
+		if _, err := os.Stat(ho.Model); err != nil {
+			return fmt.Errorf("-model: %w", err)
+		}
+	}
+	return measure(*jsonPath, *only, sections(ho), out)
+}
+
+func selected(only string, sections []section) (map[string]bool, error) {
 	want := map[string]bool{}
 	for _, s := range strings.Split(only, ",") {
 		if s = strings.TrimSpace(s); s == "" {
@@ -78,8 +114,8 @@ func selected(only string) (map[string]bool, error) {
 	return want, nil
 }
 
-func run(jsonPath, only string) (err error) {
-	want, err := selected(only)
+func measure(jsonPath, only string, sections []section, out io.Writer) (err error) {
+	want, err := selected(only, sections)
 	if err != nil {
 		return err
 	}
@@ -93,7 +129,7 @@ func run(jsonPath, only string) (err error) {
 		}
 	}()
 	info := d.Info()
-	fmt.Printf("device %d: %v\n", info.Index, info)
+	fmt.Fprintf(out, "device %d: %v\n", info.Index, info)
 	var all []bench.Result
 	for _, sec := range sections {
 		if !want[sec.name] {
@@ -104,13 +140,13 @@ func run(jsonPath, only string) (err error) {
 		if err != nil {
 			return fmt.Errorf("%s: %w", sec.name, err)
 		}
-		fmt.Printf("\n%s (%s, %.1f s)\n%-58s %14s  %s\n", sec.name, sec.title, time.Since(t0).Seconds(), "measurement", "value", "unit")
+		fmt.Fprintf(out, "\n%s (%s, %.1f s)\n%-58s %14s  %s\n", sec.name, sec.title, time.Since(t0).Seconds(), "measurement", "value", "unit")
 		for _, r := range res {
-			fmt.Printf("%-58s %14.3f  %s", r.Name, r.Value, r.Unit)
+			fmt.Fprintf(out, "%-58s %14.3f  %s", r.Name, r.Value, r.Unit)
 			if r.Note != "" {
-				fmt.Printf("  (%s)", r.Note)
+				fmt.Fprintf(out, "  (%s)", r.Note)
 			}
-			fmt.Println()
+			fmt.Fprintln(out)
 			r.Section = sec.name
 			all = append(all, r)
 		}
