@@ -129,6 +129,16 @@ func overlay(c *Config, b []byte) error {
 	return nil
 }
 
+// DecodeConfig reads a configuration as a model file or checkpoint stores it (JSON over DefaultConfig, unknown
+// fields refused, legacy feature names upgraded as upgradeFeatures says); it does not validate.
+func DecodeConfig(b []byte) (Config, error) {
+	c := DefaultConfig()
+	if err := overlay(&c, b); err != nil {
+		return Config{}, fmt.Errorf("model: config: %w", err)
+	}
+	return c, nil
+}
+
 // upgradeFeatures renames the features of configs written while "builtin" meant ern's 40-band features (model
 // files before the 32-band change record features "builtin" with audio.in_dim 40): they are builtin40, so such a
 // model still loads and plays with 40-band features recomputed from the WAV.

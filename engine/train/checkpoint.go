@@ -100,6 +100,22 @@ func u32AsF32(v []uint32) []float32 {
 	return out
 }
 
+// CheckpointConfig reads the configuration a checkpoint was made with, without a device.
+func CheckpointConfig(path string) (model.Config, error) {
+	f, err := model.Read(path)
+	if err != nil {
+		return model.Config{}, err
+	}
+	if f.Kind != KindCheckpoint {
+		return model.Config{}, fmt.Errorf("train: %s is a %q file, not a training checkpoint", path, f.Kind)
+	}
+	c, err := model.DecodeConfig(f.Config)
+	if err != nil {
+		return model.Config{}, fmt.Errorf("train: %s: %w", path, err)
+	}
+	return c, nil
+}
+
 // CheckpointState reads a checkpoint's scalar state (its stage and step) without a device.
 func CheckpointState(path string) (State, error) {
 	var st State
@@ -124,6 +140,12 @@ func (t *HeadTrainer) restore(f *model.File) (State, error) {
 	}
 	if err := json.Unmarshal([]byte(f.Meta["state"]), &st); err != nil {
 		return st, fmt.Errorf("checkpoint state: %w", err)
+	}
+	if c, err := model.DecodeConfig(f.Config); err == nil {
+		if h, w := c.Head, t.Cfg.Head; h.Features != w.Features || h.Audio.InDim != w.Audio.InDim {
+			return st, fmt.Errorf("the checkpoint was trained on %s audio features (%d channels), this run reads %s (%d): resume with the same features, or start over",
+				h.Features, h.Audio.InDim, w.Features, w.Audio.InDim)
+		}
 	}
 	for _, x := range t.stateTensors() {
 		tn, ok := f.Tensor(x.name)

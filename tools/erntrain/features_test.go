@@ -16,7 +16,8 @@ import (
 // TestLegacyFeatureFolder: a dataset ern wrote before its built-in features became 32-band aud.npy (only the
 // 40-band aud_mel.npy, no sidecar) still trains with the tiny preset's builtin features: erntrain says it reads
 // them as builtin40 and the model records builtin40 with a 40-wide AudioNet, so it plays with 40-band features
-// recomputed from any WAV. On a current folder, features of the other aud.npy kind are one line.
+// recomputed from any WAV; once the folder also has current features, resuming keeps builtin40. On a current folder,
+// features of the other aud.npy kind are one line.
 func TestLegacyFeatureFolder(t *testing.T) {
 	optest.Device(t)
 	dir := t.TempDir()
@@ -59,5 +60,28 @@ func TestLegacyFeatureFolder(t *testing.T) {
 	}
 	if h := m.Config.Head; h.Features != "builtin40" || h.Audio.InDim != 40 {
 		t.Errorf("model reads %s features of width %d", h.Features, h.Audio.InDim)
+	}
+
+	// ernsynth run again over the folder (aud.npy + aud.json beside the old aud_mel.npy): resuming the workspace
+	// keeps the checkpoint's builtin40; asking for builtin instead is one line naming both
+	cur, err := audio.Extract(mono)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.WriteNPY(filepath.Join(dir, "aud.npy")); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "2", "--num_rays", "1024", "--val_frames", "1"},
+		&out, &log); err != nil {
+		t.Fatalf("%v\n%s%s", err, out.String(), log.String())
+	}
+	if !strings.Contains(out.String(), "trained on builtin40 features (aud_mel.npy)") || !strings.Contains(out.String(), "latest.ern at step 2 of") {
+		t.Errorf("resume did not keep builtin40:\n%s", out.String())
+	}
+	err = run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "4", "--asr_model", "builtin"}, &out, &log)
+	if err == nil || !strings.Contains(err.Error(), "trained on builtin40 audio features (40 channels), this run reads builtin (32)") ||
+		strings.Contains(err.Error(), "\n") {
+		t.Errorf("resuming a builtin40 checkpoint with builtin features: %v", err)
 	}
 }

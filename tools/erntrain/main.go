@@ -244,6 +244,18 @@ func run(args []string, out, log io.Writer) error {
 		fmt.Fprintf(logw, "erntrain: %s has ern's older 40-band features (%s) and no aud.json: training on them as %s\n", dir, k.FileName(), k)
 		kind = k
 	}
+	if ck := filepath.Join(o.workspace, "checkpoints", "latest.ern"); o.asr == "" && !torsoOnly && o.ckpt == "latest" {
+		// resuming keeps the features the checkpoint was trained on (e.g. builtin40 from before the 32-band
+		// change) when the dataset still has them and --asr_model does not say otherwise
+		if c, err := train.CheckpointConfig(ck); err == nil && c.Head.Features != cfg.Head.Features {
+			if k, err := model.FeatureKind(c.Head.Features); err == nil {
+				if _, err := os.Stat(filepath.Join(dir, k.FileName())); err == nil && cfg.Head.SetFeatures(k.String()) == nil {
+					fmt.Fprintf(logw, "erntrain: resuming %s, trained on %s features (%s)\n", ck, k, k.FileName())
+					kind = k
+				}
+			}
+		}
+	}
 	dopt := data.Options{Features: kind.FileName()}
 	dopt.Split = "train"
 	trainDS, err := data.Load(dir, dopt)
