@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 	stop := startServers(tmp)
 	code := m.Run()
 	stop()
+	removeTrained() // the trained-model fixture (trained_fixture_test.go)
 	os.RemoveAll(tmp)
 	os.Exit(code)
 }
