@@ -15,7 +15,7 @@ import (
 var renderMeanRe = regexp.MustCompile(`render ([\d.]+) ms mean`)
 
 // BenchmarkTrainedPlay renders frames of a head model as fast as the device allows (ernplay -bench -headless, the
-// first 50, 20 or 8 frames of musetalk_eng.wav per iteration at 64², 256² or 512², validation layer as the
+// first 25, 10 or 4 frames of musetalk_eng.wav per iteration at 64², 256² or 512², validation layer as the
 // environment says) and reports
 // the player's mean render time per frame and the frames per second: the trained tiny fixture, and the ernerf
 // preset with random weights (the fixture's occupancy grid and track), at the fixture's 64² and at 256² and 512²
@@ -26,7 +26,7 @@ func BenchmarkTrainedPlay(b *testing.B) {
 		for _, size := range []int{trainedSize, 256, 512} {
 			b.Run(fmt.Sprintf("%s/%d", preset, size), func(b *testing.B) {
 				path := scaledModel(b, preset, size)
-				frames := map[int]int{trainedSize: 50, 256: 20, 512: 8}[size]
+				frames := map[int]int{trainedSize: 25, 256: 10, 512: 4}[size]
 				var ms, fps float64
 				for range b.N {
 					code, _, e := ernplay(nil, path, wav, "-bench", "-headless", "-t", fmt.Sprintf("%dms", 40*frames))
