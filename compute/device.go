@@ -41,7 +41,6 @@ type Info struct {
 	TimestampPeriodNs   float32
 	Float16             bool // shaderFloat16 arithmetic
 	CooperativeMatrix   bool // VK_KHR_cooperative_matrix present
-	SharedFloatAtomics  bool
 	MinStorageAlignment uint64
 }
 
@@ -247,7 +246,6 @@ func (d *Device) pickDevice(want string) error {
 		TimestampPeriodNs:   lim.TimestampPeriod,
 		Float16:             c.Float16,
 		CooperativeMatrix:   c.CoopMatrixExt,
-		SharedFloatAtomics:  c.SharedFloat32AtomicAdd,
 		MinStorageAlignment: uint64(lim.MinStorageBufferOffsetAlignment),
 	}
 	d.caps = c
@@ -258,10 +256,6 @@ func (d *Device) pickDevice(want string) error {
 func requireFeatures(name string, c caps) error {
 	if c.APIVersion < vk.MakeVersion(1, 2, 0) {
 		return fmt.Errorf("compute: device %q supports Vulkan %s; ern needs Vulkan 1.2", name, versionString(c.APIVersion))
-	}
-	if !c.AtomicFloatExt || !c.Float32AtomicAdd {
-		return fmt.Errorf("compute: device %q lacks shaderBufferFloat32AtomicAdd (VK_EXT_shader_atomic_float), "+
-			"which training's gradient scatter needs; pick another device with ERN_DEVICE", name)
 	}
 	if !c.Int64 || !c.Int64Atomics {
 		return fmt.Errorf("compute: device %q lacks shaderInt64 / shaderBufferInt64Atomics (Vulkan 1.2), which the "+
@@ -294,9 +288,7 @@ func (d *Device) createDevice(extra []string) error {
 	if d.family == ^uint32(0) {
 		return fmt.Errorf("compute: device %q has no compute queue", d.info.Name)
 	}
-	exts := []string{"VK_EXT_shader_atomic_float"}
-	exts = append(exts, extra...)
-	dev, err := createDevice(d.inst, d.pd, d.family, d.caps, exts)
+	dev, err := createDevice(d.inst, d.pd, d.family, d.caps, extra)
 	if err != nil {
 		return fmt.Errorf("%w (device %q)", err, d.info.Name)
 	}

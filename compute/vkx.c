@@ -39,7 +39,6 @@ static int hasExt(VkInstance inst, VkPhysicalDevice pd, const char* name) {
 
 void ernQueryCaps(VkInstance inst, VkPhysicalDevice pd, ErnCaps* c) {
 	memset(c, 0, sizeof *c);
-	c->hasAtomicFloatExt = hasExt(inst, pd, "VK_EXT_shader_atomic_float");
 	c->hasCoopMatrixExt = hasExt(inst, pd, "VK_KHR_cooperative_matrix");
 	c->hasSwapchainExt = hasExt(inst, pd, "VK_KHR_swapchain");
 
@@ -51,7 +50,6 @@ void ernQueryCaps(VkInstance inst, VkPhysicalDevice pd, ErnCaps* c) {
 
 	PFN_vkGetPhysicalDeviceFeatures2 feat2 = (PFN_vkGetPhysicalDeviceFeatures2)gipa(inst, "vkGetPhysicalDeviceFeatures2");
 	PFN_vkGetPhysicalDeviceProperties2 prop2 = (PFN_vkGetPhysicalDeviceProperties2)gipa(inst, "vkGetPhysicalDeviceProperties2");
-	VkPhysicalDeviceShaderAtomicFloatFeaturesEXT af = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
 	VkPhysicalDeviceVulkan13Features v13 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
 	VkPhysicalDeviceVulkan12Features v12 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES};
 	VkPhysicalDeviceVulkan11Features v11 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES};
@@ -60,11 +58,7 @@ void ernQueryCaps(VkInstance inst, VkPhysicalDevice pd, ErnCaps* c) {
 	v11.pNext = &v12;
 	void** tail = &v12.pNext;
 	if (VK_API_VERSION_MINOR(p1.apiVersion) >= 3) { *tail = &v13; tail = &v13.pNext; }
-	if (c->hasAtomicFloatExt) { *tail = &af; tail = &af.pNext; }
 	feat2(pd, &f2);
-	c->bufferFloat32AtomicAdd = af.shaderBufferFloat32AtomicAdd;
-	c->bufferFloat32Atomics = af.shaderBufferFloat32Atomics;
-	c->sharedFloat32AtomicAdd = af.shaderSharedFloat32AtomicAdd;
 	c->shaderFloat16 = v12.shaderFloat16;
 	c->shaderInt8 = v12.shaderInt8;
 	c->shaderInt16 = f2.features.shaderInt16;
@@ -94,9 +88,6 @@ void ernQueryCaps(VkInstance inst, VkPhysicalDevice pd, ErnCaps* c) {
 VkResult ernCreateDevice(VkInstance inst, VkPhysicalDevice pd, uint32_t family, const ErnEnable* en,
 		const char** exts, uint32_t nexts, VkDevice* out) {
 	PFN_vkCreateDevice create = (PFN_vkCreateDevice)gipa(inst, "vkCreateDevice");
-	VkPhysicalDeviceShaderAtomicFloatFeaturesEXT af = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_ATOMIC_FLOAT_FEATURES_EXT};
-	af.shaderBufferFloat32Atomics = VK_TRUE;
-	af.shaderBufferFloat32AtomicAdd = VK_TRUE;
 	VkPhysicalDeviceVulkan13Features v13 = {VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_3_FEATURES};
 	v13.subgroupSizeControl = en->subgroupSizeControl;
 	v13.computeFullSubgroups = en->subgroupSizeControl;
@@ -114,8 +105,7 @@ VkResult ernCreateDevice(VkInstance inst, VkPhysicalDevice pd, uint32_t family, 
 	f2.features.shaderInt16 = VK_TRUE;
 	f2.pNext = &v11;
 	v11.pNext = &v12;
-	v12.pNext = &af;
-	if (en->subgroupSizeControl || en->maintenance4) af.pNext = &v13;
+	if (en->subgroupSizeControl || en->maintenance4) v12.pNext = &v13;
 	float prio = 1.0f;
 	VkDeviceQueueCreateInfo q = {VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
 	q.queueFamilyIndex = family;

@@ -16,16 +16,15 @@ import (
 
 // caps is what the shim reports about a physical device beyond vulkan-go's 1.1 view.
 type caps struct {
-	Float32AtomicAdd, SharedFloat32AtomicAdd bool
-	Float16, Int8, Int16, Int64              bool
-	Int64Atomics                             bool
-	Storage16, Storage8                      bool
-	SubgroupSizeControl, Maintenance4        bool
-	HostQueryReset                           bool
-	AtomicFloatExt, CoopMatrixExt, Swapchain bool
-	SubgroupSize, SubgroupOps                uint32
-	APIVersion                               uint32
-	DriverName, DriverInfo                   string
+	Float16, Int8, Int16, Int64       bool
+	Int64Atomics                      bool
+	Storage16, Storage8               bool
+	SubgroupSizeControl, Maintenance4 bool
+	HostQueryReset                    bool
+	CoopMatrixExt, Swapchain          bool
+	SubgroupSize, SubgroupOps         uint32
+	APIVersion                        uint32
+	DriverName, DriverInfo            string
 }
 
 // loadLoader finds the Vulkan loader: the caller's vkGetInstanceProcAddr when given (GLFW's), else dlopen of
@@ -61,13 +60,12 @@ func queryCaps(inst vk.Instance, pd vk.PhysicalDevice) caps {
 	var c C.ErnCaps
 	C.ernQueryCaps(C.VkInstance(handle(inst)), C.VkPhysicalDevice(handle(pd)), &c)
 	return caps{
-		Float32AtomicAdd: b32(c.bufferFloat32AtomicAdd), SharedFloat32AtomicAdd: b32(c.sharedFloat32AtomicAdd),
 		Float16: b32(c.shaderFloat16), Int8: b32(c.shaderInt8), Int16: b32(c.shaderInt16), Int64: b32(c.shaderInt64),
 		Int64Atomics: b32(c.shaderBufferInt64Atomics), Storage16: b32(c.storageBuffer16BitAccess),
 		Storage8:            b32(c.storageBuffer8BitAccess),
 		SubgroupSizeControl: b32(c.subgroupSizeControl), Maintenance4: b32(c.maintenance4),
 		HostQueryReset: b32(c.hostQueryReset),
-		AtomicFloatExt: b32(c.hasAtomicFloatExt), CoopMatrixExt: b32(c.hasCoopMatrixExt), Swapchain: b32(c.hasSwapchainExt),
+		CoopMatrixExt:  b32(c.hasCoopMatrixExt), Swapchain: b32(c.hasSwapchainExt),
 		SubgroupSize: uint32(c.subgroupSize), SubgroupOps: uint32(c.subgroupOps), APIVersion: uint32(c.apiVersion),
 		DriverName: C.GoString(&c.driverName[0]), DriverInfo: C.GoString(&c.driverInfo[0]),
 	}

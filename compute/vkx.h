@@ -7,12 +7,11 @@
 #include <vulkan/vulkan.h>
 
 typedef struct {
-	uint32_t bufferFloat32AtomicAdd, sharedFloat32AtomicAdd, bufferFloat32Atomics;
 	uint32_t shaderFloat16, shaderInt8, shaderInt16, shaderInt64, shaderBufferInt64Atomics;
 	uint32_t storageBuffer16BitAccess, storageBuffer8BitAccess;
 	uint32_t subgroupSizeControl, computeFullSubgroups, maintenance4, hostQueryReset;
 	uint32_t vulkanMemoryModel;
-	uint32_t hasAtomicFloatExt, hasCoopMatrixExt, hasSwapchainExt;
+	uint32_t hasCoopMatrixExt, hasSwapchainExt;
 	uint32_t subgroupSize, subgroupOps, subgroupStages;
 	uint32_t apiVersion;
 	char driverName[256];
