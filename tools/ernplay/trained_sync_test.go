@@ -60,6 +60,11 @@ func grabRGB(display string, w, h int) ([]uint8, time.Time, error) {
 	return out, at, nil
 }
 
+// realtimeEnv is the environment the real-time children of these tests add: no validation layer, whose ~5 ms a
+// frame (measured: 35 → 40 ms at load 8) would put the 64² tiny model's 25–35 ms frames on the 2-core box past
+// the 40 ms a frame lasts; the player runs validated in the offline tests (mp4, frames, stdin).
+var realtimeEnv = []string{"ERN_VALIDATE=0"}
+
 // TestTrainedSyncAtSpeaker is TestSyncAtSpeaker with the trained fixture instead of the test card: real speech
 // (musetalk_eng.wav from 0 s, 15 s or ERN_SYNC_SECONDS) plays in a window through the private PulseAudio null
 // sink, whose monitor is recorded and aligned sample-exactly to the input; the frame on screen at a screenshot is
@@ -67,9 +72,10 @@ func grabRGB(display string, w, h int) ([]uint8, time.Time, error) {
 // (-frames; the window shows the 64² frame 1:1 at the screen's top left). The offset of a screenshot is the heard
 // position − the middle of the shown frame's 40 ms. Asserted, as for the test card: mean |offset| ≤ 15 ms, p95 ≤
 // 40 ms, and the mean offset agrees with ernplay's reported mean within 10 ms; the sound plays without a gap. The
-// device must render the model in real time: on the 2-core box at load 4 frames took 35 ms (pass: mean |offset|
-// 10.9 ms, p95 22.5 ms); at load 8–10 (other test binaries training beside it) 45–50 ms, frames were held for up to
-// a second and the bounds failed.
+// player runs without the validation layer (realtimeEnv). The device must render the model in real time: on the
+// 2-core box at load 4 (other engineers' test binaries beside it) frames took 31–39 ms and the bounds held
+// (mean |offset| 10.9–11.1 ms, p95 22.5–22.6 ms) or just failed (15.2 ms, validated); at load 8–10, 45–50 ms,
+// frames were held for up to 0.8 s and they failed.
 func TestTrainedSyncAtSpeaker(t *testing.T) {
 	mdl, _ := trainedModel(t)
 	needServers(t)
@@ -124,7 +130,11 @@ func TestTrainedSyncAtSpeaker(t *testing.T) {
 	rec, stopRec := record(t)
 	defer stopRec()
 	time.Sleep(300 * time.Millisecond)
-	cmd, out := child(t, "-trace", trace, mdl, wav)
+	cmd, out := childCmd(t, "-trace", trace, mdl, wav)
+	cmd.Env = append(cmd.Env, realtimeEnv...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	if !waitFile(trace, 20*time.Second) {
@@ -244,9 +254,9 @@ loop:
 }
 
 // TestTrainedLiveRealtime streams 6 s of real speech (musetalk_eng.wav 30–36 s) on stdin at its real-time pace (the
-// header, then 40 ms blocks) into headless playback of the trained fixture with sound: it plays on the audio
-// clock, presents at least 90% of the frames (the device must render the model in real time) and shows its first
-// frame within 2 s of the first byte; the offsets and the first-frame latency are logged.
+// header, then 40 ms blocks) into headless playback of the trained fixture with sound (no validation layer:
+// realtimeEnv): it plays on the audio clock, presents at least 90% of the frames (the device must render the model
+// in real time) and shows its first frame within 2 s of the first byte; offsets and first-frame latency are logged.
 func TestTrainedLiveRealtime(t *testing.T) {
 	mdl, _ := trainedModel(t)
 	needServers(t)
@@ -259,6 +269,7 @@ func TestTrainedLiveRealtime(t *testing.T) {
 	n := audio.FramesFor(len(x))
 	trace := filepath.Join(dir, "trace.jsonl")
 	cmd, out := childCmd(t, "-headless", "-trace", trace, mdl, "-")
+	cmd.Env = append(cmd.Env, realtimeEnv...)
 	pipe, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
