@@ -24,10 +24,12 @@ import (
 // The trained-model tests share one fixture per test binary: a 64² ernsynth portrait driven by the first
 // trainedSeconds of real speech (musetalk_eng.wav), on which the tiny head is trained through engine/train as
 // erntrain's head and lips stages do (L1 head stage, Smooth-L1 lips stage, EMA weights). Its mouth follows the
-// loudness of the speech: the tests play other speech with it.
+// loudness of the speech. The mp4, mouth and stdin tests play speech it never heard (from 30 s on); the window
+// test plays the file from 0 s, as the test card's does. ERN_TRAINED_DIR=DIR keeps the fixture in DIR and reuses
+// it in later runs (for working on these tests; a fixture made by other code is not retrained).
 const (
 	trainedSize    = 64
-	trainedSeconds = 12 // of musetalk_eng.wav (0–12 s); the tests play speech from 30 s on
+	trainedSeconds = 12 // of musetalk_eng.wav (0–12 s)
 )
 
 // trainedSteps is the head stage's step count (the lips stage runs a quarter of it); ERN_TRAINED_STEPS overrides
