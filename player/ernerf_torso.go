@@ -57,7 +57,7 @@ func newPortraitRenderer(d *compute.Device, f *model.File) (Renderer, error) {
 		return fail(err)
 	}
 	hr.resize = func(w, h int) error { // the torso over bc at the render size
-		tf, err := model.NewTorsoFrame(hr.r, pr.torso, grid, resizeRGB(bc, c.W, c.H, w, h), w, h)
+		tf, err := model.NewTorsoFrame(hr.r, pr.torso, grid, render.ResizeBilinear(bc, 3, c.W, c.H, w, h), w, h)
 		if err != nil {
 			return err
 		}

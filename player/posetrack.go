@@ -211,20 +211,12 @@ func ReadPoseTrack(path string) ([]float32, error) {
 // describeJSONError says where JSON parsing failed ("line L, column C"), and names non-finite numbers (Python's
 // json writes NaN and Infinity, which are not JSON; a number too large for float64 overflows to infinity).
 func describeJSONError(raw []byte, err error) string {
-	var off int64 = -1
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		off = se.Offset
-	case errors.As(err, &te):
-		off = te.Offset
-	}
-	if off < 0 || off > int64(len(raw)) {
+	line, col, off, ok := data.JSONErrorPos(raw, err)
+	if !ok {
 		return "malformed JSON: " + err.Error()
 	}
-	line := 1 + bytes.Count(raw[:off], []byte{'\n'})
-	col := int(off) - bytes.LastIndexByte(raw[:off], '\n') - 1
+	var te *json.UnmarshalTypeError
+	errors.As(err, &te)
 	for _, tok := range []string{"-Infinity", "Infinity", "-NaN", "NaN"} { // the offset is just past the first bad byte
 		for back := int64(1); back <= 2 && back <= off; back++ {
 			if bytes.HasPrefix(raw[off-back:], []byte(tok)) {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"ern/engine/model"
+	"ern/engine/render"
 )
 
 // Resizable is a renderer that can render below its frame size and scale the result up on the device (ernplay
@@ -26,7 +27,7 @@ func (hr *headRenderer) SetRenderSize(w, h int) error {
 	if err != nil {
 		return err
 	}
-	if err := fr.SetBackground(resizeRGB(hr.bgFull, W, H, w, h)); err != nil {
+	if err := fr.SetBackground(render.ResizeBilinear(hr.bgFull, 3, W, H, w, h)); err != nil {
 		fr.Release()
 		return err
 	}
@@ -43,32 +44,6 @@ func (hr *headRenderer) SetRenderSize(w, h int) error {
 	hr.cam.FX, hr.cam.CX, hr.cam.FY, hr.cam.CY = c.FX*sx, c.CX*sx, c.FY*sy, c.CY*sy
 	hr.cam.W, hr.cam.H = w, h
 	return nil
-}
-
-// resizeRGB resamples an [h·w, 3] image to [oh·ow, 3] bilinearly with pixel centres aligned (pack_bgra_up's
-// sampling; halving averages each 2×2 block). It runs once, when the render size is set.
-func resizeRGB(src []float32, w, h, ow, oh int) []float32 {
-	if w == ow && h == oh {
-		return src
-	}
-	out := make([]float32, 3*ow*oh)
-	for y := range oh {
-		sy := math.Min(math.Max((float64(y)+0.5)*float64(h)/float64(oh)-0.5, 0), float64(h-1))
-		y0 := int(sy)
-		y1, fy := min(y0+1, h-1), sy-float64(y0)
-		for x := range ow {
-			sx := math.Min(math.Max((float64(x)+0.5)*float64(w)/float64(ow)-0.5, 0), float64(w-1))
-			x0 := int(sx)
-			x1, fx := min(x0+1, w-1), sx-float64(x0)
-			for c := range 3 {
-				at := func(xx, yy int) float64 { return float64(src[3*(yy*w+xx)+c]) }
-				top := at(x0, y0)*(1-fx) + at(x1, y0)*fx
-				bot := at(x0, y1)*(1-fx) + at(x1, y1)*fx
-				out[3*(y*ow+x)+c] = float32(top*(1-fy) + bot*fy)
-			}
-		}
-	}
-	return out
 }
 
 // setRenderSize applies Options.RenderW/RenderH to the renderer of a w×h model.

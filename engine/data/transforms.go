@@ -240,7 +240,17 @@ func parseFrame(raw json.RawMessage) (TransformFrame, error) {
 
 // jsonErrorAt adds "line L, column C" to syntax and type errors.
 func jsonErrorAt(raw []byte, err error) error {
-	var off int64 = -1
+	line, col, _, ok := JSONErrorPos(raw, err)
+	if !ok {
+		return err
+	}
+	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+}
+
+// JSONErrorPos finds where encoding/json stopped on raw: the 1-based line and column of a syntax or type error
+// and its byte offset (just past the offending byte); ok is false for other errors.
+func JSONErrorPos(raw []byte, err error) (line, col int, off int64, ok bool) {
+	off = -1
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
@@ -250,11 +260,11 @@ func jsonErrorAt(raw []byte, err error) error {
 		off = te.Offset
 	}
 	if off < 0 || off > int64(len(raw)) {
-		return err
+		return 0, 0, off, false
 	}
-	line := 1 + bytes.Count(raw[:off], []byte{'\n'})
-	col := int(off) - bytes.LastIndexByte(raw[:off], '\n') - 1 // offset is just past the offending byte
-	return fmt.Errorf("line %d, column %d: %w", line, col, err)
+	line = 1 + bytes.Count(raw[:off], []byte{'\n'})
+	col = int(off) - bytes.LastIndexByte(raw[:off], '\n') - 1
+	return line, col, off, true
 }
 
 // writeFileAtomic writes to a temporary file beside path, syncs it and renames it over path.
