@@ -51,8 +51,7 @@ func New(d *compute.Device, cfg Config) (*Renderer, error) {
 		"occ_dilate": &r.k.dilate, "occ_ema": &r.k.ema, "occ_mean": &r.k.mean, "occ_bits": &r.k.bits,
 		"march_train": &r.k.march, "march_scan": &r.k.scan, "composite_train_fwd": &r.k.fwd,
 		"composite_train_bwd": &r.k.bwd, "march_infer": &r.k.marchInfer, "composite_infer": &r.k.compInfer,
-		"composite_bg": &r.k.bg,
-		"torsoocc_points": &r.k.torsoPoints, "torsoocc_update": &r.k.torsoUpdate,
+		"composite_bg": &r.k.bg, "torsoocc_points": &r.k.torsoPoints, "torsoocc_update": &r.k.torsoUpdate,
 		"torsoocc_query": &r.k.torsoQuery, "composite_bg_train_fwd": &r.k.bgTrain,
 		"composite_bg_train_bwd": &r.k.bgTrainBwd, "pack_bgra": &r.k.pack,
 	}
