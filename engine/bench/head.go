@@ -48,24 +48,9 @@ func HeadRender(d *compute.Device, preset string, side, reps int) ([]Result, err
 // camera is the model's first playback pose with its intrinsics scaled to side² (a model without a track, such as
 // a converted checkpoint, is seen from the front).
 func ModelRender(d *compute.Device, path string, side, reps int) ([]Result, error) {
-	f, err := model.Read(path)
+	hm, pm, err := model.ReadERNeRF(path)
 	if err != nil {
 		return nil, err
-	}
-	var hm *model.HeadModel
-	var pm *model.PortraitModel
-	switch f.Kind {
-	case model.KindHead:
-		hm, err = model.HeadFromFile(f)
-	case model.KindERNeRF:
-		if pm, err = model.PortraitFromFile(f); err == nil {
-			hm = pm.Head
-		}
-	default:
-		return nil, fmt.Errorf("%s is a %q file, not an ER-NeRF model (%s or %s)", path, f.Kind, model.KindHead, model.KindERNeRF)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	r, err := render.New(d, hm.Config.Render)
 	if err != nil {
@@ -102,7 +87,11 @@ func ModelRender(d *compute.Device, path string, side, reps int) ([]Result, erro
 			}
 		}
 	}
-	name := fmt.Sprintf("%s (%s", path, f.Kind)
+	kind := model.KindHead
+	if pm != nil {
+		kind = model.KindERNeRF
+	}
+	name := fmt.Sprintf("%s (%s", path, kind)
 	if p := hm.Config.Preset; p != "" {
 		name += ", preset " + p
 	}

@@ -179,3 +179,26 @@ func PortraitFromFile(f *File) (*PortraitModel, error) {
 	}
 	return m, nil
 }
+
+// ReadERNeRF reads an ER-NeRF model file of either kind: a head model (pm nil) or a head+torso model (hm is its
+// head). Any other kind, and a file that does not decode, is one error naming path.
+func ReadERNeRF(path string) (hm *HeadModel, pm *PortraitModel, err error) {
+	f, err := Read(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch f.Kind {
+	case KindHead:
+		hm, err = HeadFromFile(f)
+	case KindERNeRF:
+		if pm, err = PortraitFromFile(f); err == nil {
+			hm = pm.Head
+		}
+	default:
+		return nil, nil, fmt.Errorf("%s is a %q file, not an ER-NeRF model (%s or %s)", path, f.Kind, KindHead, KindERNeRF)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return hm, pm, nil
+}

@@ -77,24 +77,9 @@ func run(args []string, out, log io.Writer) error {
 		return err
 	}
 	modelPath, dir := pos[0], pos[1]
-	f, err := model.Read(modelPath)
+	m, pm, err := model.ReadERNeRF(modelPath)
 	if err != nil {
 		return err
-	}
-	var m *model.HeadModel
-	var pm *model.PortraitModel
-	switch f.Kind {
-	case model.KindHead:
-		m, err = model.HeadFromFile(f)
-	case model.KindERNeRF:
-		if pm, err = model.PortraitFromFile(f); err == nil {
-			m = pm.Head
-		}
-	default:
-		return fmt.Errorf("%s is a %q file, not an ER-NeRF model (%s or %s)", modelPath, f.Kind, model.KindHead, model.KindERNeRF)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", modelPath, err)
 	}
 	val, err := eval.LoadVal(dir, m.Config, m.Track)
 	if err != nil {

@@ -129,29 +129,14 @@ func info(args []string, out, log io.Writer) error {
 		return fmt.Errorf("info needs one model file, got %d arguments", fs.NArg())
 	}
 	path := fs.Arg(0)
-	f, err := model.Read(path)
+	m, pm, err := model.ReadERNeRF(path)
 	if err != nil {
 		return err
 	}
-	var m *model.HeadModel
-	var pm *model.PortraitModel
-	switch f.Kind {
-	case model.KindHead:
-		m, err = model.HeadFromFile(f)
-	case model.KindERNeRF:
-		if pm, err = model.PortraitFromFile(f); err == nil {
-			m = pm.Head
-		}
-	default:
-		return fmt.Errorf("%s is a %q file, not an ER-NeRF model (%s or %s)", path, f.Kind, model.KindHead, model.KindERNeRF)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
 	if pm != nil {
-		fmt.Fprintf(out, "kind: %s (head+torso: played and evaluated as whole frames, the torso over bc, the head over it)\n", f.Kind)
+		fmt.Fprintf(out, "kind: %s (head+torso: played and evaluated as whole frames, the torso over bc, the head over it)\n", model.KindERNeRF)
 	} else {
-		fmt.Fprintf(out, "kind: %s (head: played and evaluated over the torso-over-bc background)\n", f.Kind)
+		fmt.Fprintf(out, "kind: %s (head: played and evaluated over the torso-over-bc background)\n", model.KindHead)
 	}
 	l, _ := m.Layout()
 	h := m.Config.Head
