@@ -17,24 +17,30 @@ import (
 	"ern/engine/train"
 )
 
-// LoadVal loads the validation split of the dataset in dir with the audio features cfg's head reads. The usual
-// mismatches come back as one line each: no validation split or no frames in it, no feature file of the model's
+// LoadVal loads the validation split of the dataset in dir with the audio features cfg's head reads (LoadSplit).
+func LoadVal(dir string, cfg model.Config, track *model.Track) (*data.Dataset, error) {
+	return LoadSplit(dir, "val", cfg, track)
+}
+
+// LoadSplit loads split ("val" or "train") of the dataset in dir with the audio features cfg's head reads. The
+// usual mismatches come back as one line each: no such split or no frames in it, no feature file of the model's
 // kind (naming the kinds the dataset has), features of another shape, and (when track is not nil) an image size
 // other than the one the model was trained on.
-func LoadVal(dir string, cfg model.Config, track *model.Track) (*data.Dataset, error) {
+func LoadSplit(dir, split string, cfg model.Config, track *model.Track) (*data.Dataset, error) {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("dataset %s: not a readable directory", dir)
 	}
-	vj := filepath.Join(dir, data.TransformsFile("val"))
+	name := map[string]string{"val": "validation", "train": "training"}[split]
+	vj := filepath.Join(dir, data.TransformsFile(split))
 	if _, err := os.Stat(vj); err != nil {
-		return nil, fmt.Errorf("dataset %s has no validation frames: %s is missing", dir, data.TransformsFile("val"))
+		return nil, fmt.Errorf("dataset %s has no %s frames: %s is missing", dir, name, data.TransformsFile(split))
 	}
 	tf, err := data.ReadTransforms(vj)
 	if err != nil {
-		return nil, fmt.Errorf("dataset %s: %s: %s", dir, data.TransformsFile("val"), firstLine(err))
+		return nil, fmt.Errorf("dataset %s: %s: %s", dir, data.TransformsFile(split), firstLine(err))
 	}
 	if len(tf.Frames) == 0 {
-		return nil, fmt.Errorf("dataset %s has no validation frames: %s lists none", dir, data.TransformsFile("val"))
+		return nil, fmt.Errorf("dataset %s has no %s frames: %s lists none", dir, name, data.TransformsFile(split))
 	}
 	kind, err := model.FeatureKind(cfg.Head.Features)
 	if err != nil {
@@ -60,7 +66,7 @@ func LoadVal(dir string, cfg model.Config, track *model.Track) (*data.Dataset, e
 		}
 		return nil, fmt.Errorf("the model reads %s features but dataset %s has no %s; %s", kind, dir, kind.FileName(), msg)
 	}
-	val, err := data.Load(dir, data.Options{Split: "val", Features: kind.FileName()})
+	val, err := data.Load(dir, data.Options{Split: split, Features: kind.FileName()})
 	if err != nil {
 		return nil, err
 	}

@@ -57,7 +57,7 @@ type options struct {
 	iters, numRays, valEvery, ckptEvery, valFrames          int
 	seed                                                    uint64
 	lr, lrNet, lossParam                                    float64
-	fp16, finetuneLips, torso, test, errorMap               bool
+	fp16, finetuneLips, torso, test, testTrain, errorMap    bool
 	headCkpt                                                string
 	// error map, stages, lips stage
 	errorMapEvery, errorMapGrid, lipsIters int
@@ -100,7 +100,8 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	fs.StringVar(&o.headCkpt, "head_ckpt", "", "head model (model.ern of a head or lips run) for the torso stage (default: the workspace's model.ern)")
 	fs.IntVar(&o.torsoIters, "torso_iters", 0, "steps of the torso stage (default: --iters with --torso alone, else twice the head stage's, ER-NeRF's 200000 after 100000)")
 	fs.StringVar(&o.torsoLoss, "torso_loss", "l1", "criterion of the torso stage, as --loss (the seed paper's recipe: L1; ER-NeRF: l2)")
-	fs.BoolVar(&o.test, "test", false, "render the validation split with the workspace's model and report PSNR")
+	fs.BoolVar(&o.test, "test", false, "no training: render the validation split with the workspace's model.ern, print each frame's PSNR and the mean, write WS/results/val/*.png and WS/results/val.mp4")
+	fs.BoolVar(&o.testTrain, "test_train", false, "as --test on the training split (WS/results/train)")
 	fs.BoolVar(&o.errorMap, "error_map", false, "error-map guided ray sampling in the head stage (spec §12.2)")
 	fs.Usage = func() {
 		fmt.Fprintf(log, "usage: erntrain DATASET --workspace DIR [flags]\n\nTrains the ER-NeRF head of a dataset folder "+
@@ -175,6 +176,9 @@ func run(args []string, out, log io.Writer) error {
 	o, dir, err := parse(args, log)
 	if err != nil {
 		return err
+	}
+	if o.test || o.testTrain {
+		return runTest(o, dir, out)
 	}
 	lc, err := lossConfig(o.lossName)
 	if err != nil {
