@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -10,8 +11,8 @@ import (
 
 // Run trains until the stage's last step, writing a checkpoint to ckpt every CheckpointEvery steps and at the end
 // (atomically: a crash loses at most one interval), validating every ValEvery steps and at the end, and reporting
-// every step to Opt.Progress. A non-finite loss rolls the run back to the last checkpoint (its parameters were
-// already updated on the device) and draws a different frame; MaxBadSteps in a row stop the run with the last good
+// every step to Opt.Progress. A non-finite step — its loss, or the parameters at an occupancy update — rolls the
+// run back to the last checkpoint (its parameters were already updated on the device) and draws a different frame; MaxBadSteps in a row stop the run with the last good
 // checkpoint kept. ctx cancellation stops after the current step with a checkpoint.
 func (t *HeadTrainer) Run(ctx context.Context, ckpt string) error {
 	st := &t.State
@@ -32,11 +33,18 @@ func (t *HeadTrainer) Run(ctx context.Context, ckpt string) error {
 			}
 			bad++
 			p.SkippedReason = fmt.Sprintf("non-finite loss %g (%d in a row)", res.Loss, bad)
+			if errors.Is(err, ErrNonFiniteParams) {
+				p.SkippedReason = fmt.Sprintf("non-finite parameters at the occupancy update (%d in a row)", bad)
+			}
 			if t.Opt.Progress != nil {
 				t.Opt.Progress(p)
 			}
 			if bad >= t.Opt.MaxBadSteps {
-				return fmt.Errorf("train: %d non-finite losses in a row at step %d: stopped; the last good checkpoint is %s", bad, st.Step, ckpt)
+				last := "the last good checkpoint is " + ckpt
+				if _, err := os.Stat(ckpt); err != nil {
+					last = "no checkpoint was written yet"
+				}
+				return fmt.Errorf("train: %d non-finite steps in a row at step %d: stopped; %s", bad, st.Step, last)
 			}
 			if _, statErr := os.Stat(ckpt); statErr == nil {
 				if err := t.rollback(ckpt); err != nil {

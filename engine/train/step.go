@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -66,6 +67,7 @@ type HeadStep struct {
 	pred, target, grad        *compute.Buffer // [N, 3]
 	mean                      *compute.Buffer // [1] host-visible mean loss
 	rayLoss, dWS, headScratch *compute.Buffer // [N] per-ray loss (the error map reads it), [N], head-loss scratch
+	pmean, pscratch           *compute.Buffer // [1] host-visible mean of the parameters, its sum scratch
 	rec                       *compute.Recorder
 	Steps                     int // steps taken
 	w, hw                     int
@@ -121,7 +123,8 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 		{&s.pred, 12 * n, compute.DeviceLocal}, {&s.target, 12 * n, compute.DeviceLocal},
 		{&s.grad, 12 * n, compute.DeviceLocal}, {&s.mean, 4, compute.HostVisible},
 		{&s.rayLoss, 4 * n, compute.DeviceLocal}, {&s.dWS, 4 * n, compute.DeviceLocal},
-		{&s.headScratch, 4 * loss.HeadScratch(n), compute.DeviceLocal}}
+		{&s.headScratch, 4 * loss.HeadScratch(n), compute.DeviceLocal}, {&s.pmean, 4, compute.HostVisible},
+		{&s.pscratch, 4 * tensor.SumScratch, compute.DeviceLocal}}
 	for _, b := range bufs {
 		if *b.dst, err = d.NewBuffer(b.bytes, b.mem); err != nil {
 			return fail(fmt.Errorf("train: step buffers: %w", err))
@@ -140,7 +143,7 @@ func NewHeadStep(r *render.Renderer, head *model.Head, tc model.TrainConfig, lc 
 // Release frees the step's buffers.
 func (s *HeadStep) Release() {
 	for _, b := range []*compute.Buffer{s.bg, s.gt, s.pred, s.target, s.grad, s.mean, s.rayLoss,
-		s.dWS, s.headScratch, s.cells, s.jpos, s.raw, s.jex, s.djit, s.jsig, s.jrgb, s.js, s.lpVal} {
+		s.dWS, s.headScratch, s.pmean, s.pscratch, s.cells, s.jpos, s.raw, s.jex, s.djit, s.jsig, s.jrgb, s.js, s.lpVal} {
 		if b != nil {
 			b.Release()
 		}
@@ -444,9 +447,15 @@ func (s *HeadStep) recordSmooth(tb *render.TrainBatch, o StepOptions, seed uint3
 	return h.RecordBackward(rec, render.FieldBatch{Pos: s.jpos, Dir: tb.Dir, N: m}, tb.DSigma, tb.DRGB, s.djit)
 }
 
+// ErrNonFiniteParams is UpdateOccupancy's report of parameters that are no longer finite. Non-finite parameters
+// give the occupancy grid no density at all (every comparison with NaN is false), so the steps after it march no
+// sample and their loss — the background's — stays finite: without this check a run would go on training nothing.
+var ErrNonFiniteParams = errors.New("the parameters are not finite")
+
 // UpdateOccupancy runs ER-NeRF's update_extra_state (spec §8.6) with frame f's audio and eye value (no noise) in
 // its own submission, then refreshes the point budget from the steps' sample counts: host wait 2 of the schedule,
-// once per update interval.
+// once per update interval. The same submission takes the mean of the parameters: a non-finite mean is
+// ErrNonFiniteParams.
 func (s *HeadStep) UpdateOccupancy(windows []float32, eye float32, seed uint32) error {
 	if err := s.Head.SetWindows(windows); err != nil {
 		return err
@@ -457,9 +466,18 @@ func (s *HeadStep) UpdateOccupancy(windows []float32, eye float32, seed uint32) 
 	if err := s.R.RecordUpdate(rec, s.Head.Field(), seed); err != nil {
 		return err
 	}
+	n := s.Head.Layout.Size
+	if err := s.tens.Sum(rec, s.Head.Params, n, 1/float32(n), s.pscratch, s.pmean); err != nil {
+		return err
+	}
 	if err := rec.Submit(); err != nil {
 		return fmt.Errorf("train: occupancy update: %w", err)
 	}
 	s.Head.Trim()
+	if m, err := compute.Download[float32](s.pmean); err != nil {
+		return err
+	} else if math.IsNaN(float64(m[0])) || math.IsInf(float64(m[0]), 0) {
+		return fmt.Errorf("train: occupancy update at step %d: %w", s.Steps, ErrNonFiniteParams)
+	}
 	return s.R.RefreshBudget()
 }

@@ -28,7 +28,7 @@ type Options struct {
 	ValEvery        int // steps between validations (0: only at the end)
 	ValFrames       int // validation frames rendered (ER-NeRF: the first 100 of the val split)
 	EMAEvery        int // steps between parameter-EMA updates (ER-NeRF: 1000)
-	MaxBadSteps     int // consecutive non-finite losses that stop the run (default 5)
+	MaxBadSteps     int // consecutive non-finite steps that stop the run (default 5)
 	// ErrorMap draws stage-1 rays from per-image error tables (spec §12.2) of side ErrorMapGrid (0: 256); the
 	// tables travel in checkpoints, and every ErrorMapEvery steps the trained frame's table is written as PNG into
 	// ErrorMapDir (when set).
@@ -61,7 +61,7 @@ type Progress struct {
 	ValPSNR       float64 // latest validation PSNR (0: none yet)
 	Validated     bool    // this step ran a validation
 	Checkpointed  string  // path of the checkpoint written at this step, if any
-	SkippedReason string  // non-empty when the step was skipped (non-finite loss)
+	SkippedReason string  // non-empty when the step was skipped (non-finite loss or parameters)
 }
 
 // HeadTrainer runs ER-NeRF's head stage on a dataset: the training step, the occupancy schedule, the learning-rate
@@ -253,7 +253,9 @@ func (t *HeadTrainer) Step() (StepResult, error) {
 		if err != nil {
 			return StepResult{}, err
 		}
-		if err := t.step.UpdateOccupancy(f.Windows, f.Eye, t.rng.Uint32()); err != nil {
+		if err := t.step.UpdateOccupancy(f.Windows, f.Eye, t.rng.Uint32()); errors.Is(err, ErrNonFiniteParams) {
+			return StepResult{Loss: float32(math.NaN())}, err // a non-finite step: Run rolls back
+		} else if err != nil {
 			return StepResult{}, err
 		}
 	}
