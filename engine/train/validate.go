@@ -36,13 +36,18 @@ func RenderFrame(r *render.Renderer, h *model.Head, f Frame) ([]float32, error) 
 		return nil, err
 	}
 	h.Trim()
-	rgba, err := compute.Download[float32](fr.RGBA)
+	return downloadRGB(fr.RGBA, n)
+}
+
+// downloadRGB reads a frame's n RGBA pixels back as RGB [n, 3].
+func downloadRGB(rgba *compute.Buffer, n int) ([]float32, error) {
+	v, err := compute.Download[float32](rgba)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]float32, 3*n)
 	for p := range n {
-		copy(out[3*p:3*p+3], rgba[4*p:4*p+3])
+		copy(out[3*p:3*p+3], v[4*p:4*p+3])
 	}
 	return out, nil
 }
@@ -83,15 +88,7 @@ func RenderWholeFrame(r *render.Renderer, h *model.Head, torso *model.Torso, tf 
 	}
 	h.Trim()
 	torso.Trim()
-	rgba, err := compute.Download[float32](fr.RGBA)
-	if err != nil {
-		return nil, err
-	}
-	img := make([]float32, 3*n)
-	for p := range n {
-		copy(img[3*p:3*p+3], rgba[4*p:4*p+3])
-	}
-	return img, nil
+	return downloadRGB(fr.RGBA, n)
 }
 
 // PSNR is spec §13's per-frame PSNR: −10·log10(mean((clamp(pred, 0, 1) − gt)²)).
