@@ -1,7 +1,8 @@
 // Command ernmodel inspects and converts ern model files:
 //
 //	ernmodel params [--preset ernerf|tuned|tiny] [--config file.json] [--asr_model deepspeech|esperanto|hubert|...]
-//	ernmodel convert ngp.pth model.ern      (an ER-NeRF checkpoint → an ern head model)
+//	ernmodel convert ngp.pth model.ern [--dataset DIR]   (an ER-NeRF checkpoint → an ern head model, or a head+torso
+//	                                    model from a stage-3 checkpoint; DIR gives the playback track and bc)
 //	ernmodel info model.ern                 (a head model, or a head+torso model: both parts)
 package main
 
@@ -11,11 +12,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
+	"ern/engine/data"
 	"ern/engine/model"
 	"ern/engine/pth"
+	"ern/engine/train"
 	"ern/tools/internal/cli"
 )
 
@@ -30,7 +34,7 @@ func main() {
 }
 
 const usage = `usage: ernmodel params [--preset ernerf|tuned|tiny] [--config file.json] [--asr_model NAME]
-       ernmodel convert CHECKPOINT.pth OUT.ern
+       ernmodel convert CHECKPOINT.pth OUT.ern [--dataset DIR]
        ernmodel info MODEL.ern
 `
 
@@ -90,9 +94,14 @@ func printLayout(out io.Writer, l *model.Layout, title string) {
 	fmt.Fprintf(out, "  %-18s %10d  (%.2f MB as float32)\n", "total", l.Params(), float64(4*l.Params())/1e6)
 }
 
+// convert turns an ER-NeRF checkpoint into an ern model file: a head model, or with a stage-3 checkpoint (one
+// holding torso_encoder.*) a head+torso model. --dataset DIR, the folder the checkpoint was trained on, gives the
+// model what ER-NeRF's inference reads from the dataset and ernplay from the file: the training split's camera,
+// poses, eye values and first torso-over-bc frame (the playback track), and bc.jpg for a head+torso model.
 func convert(args []string, out, log io.Writer) error {
 	fs := flag.NewFlagSet("ernmodel convert", flag.ContinueOnError)
 	fs.SetOutput(log)
+	dataset := fs.String("dataset", "", "the checkpoint's dataset `folder`: its training split becomes the playback track (camera, poses, eyes, background), its bc.jpg the torso's background; without it a head model converts but does not play")
 	if err := cli.Parse(fs, args); err != nil {
 		return err
 	}
@@ -107,13 +116,51 @@ func convert(args []string, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := model.SaveHead(fs.Arg(1), c.Model); err != nil {
-		return err
+	torso := slices.Contains(ck.Keys(), "torso_encoder.embeddings")
+	var ds *data.Dataset
+	switch {
+	case *dataset != "":
+		if ds, err = data.Load(*dataset, data.Options{Split: "train", Features: data.NoFeatures}); err != nil {
+			return err
+		}
+		if c.Model.Track, err = train.TrackOf(ds); err != nil {
+			return fmt.Errorf("%s: %w", *dataset, err)
+		}
+	case torso:
+		return fmt.Errorf("%s is a stage-3 (torso) checkpoint: a head+torso model needs its dataset's track and bc.jpg: add --dataset DIR", fs.Arg(0))
 	}
 	l, _ := c.Model.Layout()
 	printLayout(out, l, "converted from "+fs.Arg(0))
-	if len(c.Skipped) > 0 {
-		fmt.Fprintf(out, "not converted (recomputed by ern, or the torso): %s\n", strings.Join(c.Skipped, ", "))
+	if torso {
+		tm, err := model.ConvertERNeRFTorso(ck)
+		if err != nil {
+			return err
+		}
+		c.Model.Config.Torso = tm.Config
+		bg := ds.Background()
+		pm := &model.PortraitModel{Head: c.Model, TorsoParams: tm.Params, TorsoGrid: tm.Grid, TorsoMean: tm.MeanAlpha,
+			BC: bg.Pix}
+		if bg.C != 3 {
+			return fmt.Errorf("%s: bc.jpg has %d channels, want 3", *dataset, bg.C)
+		}
+		if err := model.SavePortrait(fs.Arg(1), pm); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "torso: %d parameters; head+torso model (kind %s)\n", len(tm.Params), model.KindERNeRF)
+	} else if err := model.SaveHead(fs.Arg(1), c.Model); err != nil {
+		return err
+	}
+	var skipped []string
+	for _, k := range c.Skipped {
+		if !torso || !strings.HasPrefix(k, "torso") && !strings.HasPrefix(k, "anchor_points") && !strings.HasPrefix(k, "individual_codes_torso") && k != "density_grid_torso" {
+			skipped = append(skipped, k)
+		}
+	}
+	if len(skipped) > 0 {
+		fmt.Fprintf(out, "not converted (recomputed by ern, or the torso): %s\n", strings.Join(skipped, ", "))
+	}
+	if ds == nil {
+		fmt.Fprintf(out, "no --dataset: the model has no playback track, so ernplay cannot play it yet\n")
 	}
 	fmt.Fprintf(out, "wrote %s\n", fs.Arg(1))
 	return nil
