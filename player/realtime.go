@@ -27,7 +27,8 @@ func dueFrame(c time.Duration) int { return int(c * audio.FPS / time.Second) }
 // whose successor is already due when it is ready is dropped, so video never leads audio. When frames take longer
 // to render than they last (a CPU device: 100–400 ms), the player renders the frame that will be due when the
 // render ends — frame ⌊(c + e)·25⌋ at clock c, e the running estimate of a render's time (renderAhead) — and shows
-// it at its time; targeting the frame due now would make every frame late by one render and drop them all.
+// it at its time, or late when the render took longer than e (it is still the newest picture); targeting the frame
+// due now would make every frame late by one render and drop them all.
 func (r *run) realtime() error {
 	var clock Clock
 	var sound *audioClock
@@ -151,7 +152,9 @@ func (r *run) realtime() error {
 		if t := ahead.target(c); rendered != next && clock != nil && t > due && r.src.ready(t) {
 			due = t // too late to render frame next in time: render the one due when a render started now ends
 		}
-		if due > next {
+		// A late frame is dropped for the due one — unless renders take longer than a frame (ahead.slow): then the
+		// late frame is the newest picture there can be for a render's time, and dropping it would hold an older one.
+		if due > next && !(rendered == next && ahead.slow()) {
 			if final {
 				due = min(due, n)
 			}
@@ -255,3 +258,6 @@ func (a *renderAhead) observe(d time.Duration) {
 // target is the frame due at clock c plus the estimated render time: the one to render next at c. Renders shorter
 // than a frame (a GPU) leave it at the due frame or the next, so only slow devices skip ahead.
 func (a *renderAhead) target(c time.Duration) int { return dueFrame(c + a.est) }
+
+// slow reports renders that take longer than a frame lasts.
+func (a *renderAhead) slow() bool { return a.est > frameTime(1) }
