@@ -187,30 +187,77 @@ func syncSeconds(def int) int {
 	return def
 }
 
+// speech44k is the first seconds of musetalk_eng.wav, mono at the sink's rate: the samples, and the WAV written
+// to dir/speech44k.wav with its bytes.
+func speech44k(t *testing.T, dir string, seconds int) (x []float32, path string, data []byte) {
+	clip, err := audio.Load(fixture.SharedData(t, "audio", "musetalk_eng.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x, err = audio.Resample(clip.Mono()[:seconds*clip.Rate], clip.Rate, sinkRate); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := (&audio.Clip{Rate: sinkRate, Channels: 1, Samples: x}).WriteWAV(&b, audio.PCM16); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, "speech44k.wav")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return x, path, b.Bytes()
+}
+
+// watchPlayback waits for the started ernplay cmd (writing -trace trace) to show its first frame, calls grab every
+// 37 ms (not a multiple of the frame time) until it exits — at most seconds + 30 s (+ extra) — then stops the
+// recording and returns the mean A/V offset ernplay reported. Any failure, or playback without PulseAudio, fails t.
+func watchPlayback(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, trace string, seconds int, extra time.Duration,
+	stopRec func(), grab func()) (reported float64) {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if !waitFile(trace, 20*time.Second) {
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("no frame within 20 s:\n%s", out)
+	}
+	var exitErr error
+	deadline := time.Now().Add(time.Duration(seconds+30)*time.Second + extra)
+loop:
+	for {
+		select {
+		case exitErr = <-done:
+			break loop
+		default:
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			<-done
+			t.Fatalf("ernplay did not finish %d s of speech in %d s:\n%s", seconds, seconds+30, out)
+		}
+		grab()
+		time.Sleep(37 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	stopRec()
+	if exitErr != nil {
+		t.Fatalf("ernplay: %v\n%s", exitErr, out)
+	}
+	m := reportedMean.FindStringSubmatch(out.String())
+	if m == nil || !bytes.Contains(out.Bytes(), []byte("sound: PulseAudio")) {
+		t.Fatalf("no PulseAudio playback or no offset report:\n%s", out)
+	}
+	reported, _ = strconv.ParseFloat(m[1], 64)
+	return reported
+}
+
 func syncAtSpeaker(t *testing.T, seconds int, live bool, stall time.Duration) {
 	const stallAt = 7 // s of input
 	needServers(t)
 	if _, err := exec.LookPath("parec"); err != nil {
 		t.Skip("parec (pulseaudio-utils) is not installed")
 	}
-	clip, err := audio.Load(fixture.SharedData(t, "audio", "musetalk_eng.wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mono := clip.Mono()[:seconds*clip.Rate]
-	x, err := audio.Resample(mono, clip.Rate, sinkRate)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	wav := filepath.Join(dir, "speech44k.wav")
-	var wavData bytes.Buffer
-	if err := (&audio.Clip{Rate: sinkRate, Channels: 1, Samples: x}).WriteWAV(&wavData, audio.PCM16); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(wav, wavData.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	x, wav, wavData := speech44k(t, dir, seconds)
 	card, trace := writeCard(t, dir), filepath.Join(dir, "trace.jsonl")
 	rec, stopRec := record(t)
 	defer stopRec()
@@ -228,7 +275,7 @@ func syncAtSpeaker(t *testing.T, seconds int, live bool, stall time.Duration) {
 			t.Fatal(err)
 		}
 		go func() { // 40 ms blocks at their pace
-			data := wavData.Bytes()
+			data := wavData
 			block := sinkRate * 2 / 25
 			start := time.Now()
 			pipe.Write(data[:44])
@@ -249,47 +296,16 @@ func syncAtSpeaker(t *testing.T, seconds int, live bool, stall time.Duration) {
 	} else {
 		cmd, out = child(t, "-trace", trace, card, wav)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	if !waitFile(trace, 20*time.Second) {
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("no frame within 20 s:\n%s", out)
-	}
 	type grab struct {
 		frame int
 		at    time.Time
 	}
 	var grabs []grab
-	var exitErr error
-	deadline := time.Now().Add(time.Duration(seconds+30)*time.Second + stall)
-loop:
-	for {
-		select {
-		case exitErr = <-done:
-			break loop
-		default:
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-done
-			t.Fatalf("ernplay did not finish %d s of speech in %d s:\n%s", seconds, seconds+30, out)
-		}
+	reported := watchPlayback(t, cmd, out, trace, seconds, stall, stopRec, func() {
 		if k, at, err := screenshot(env.display); err == nil {
 			grabs = append(grabs, grab{k, at})
 		}
-		time.Sleep(37 * time.Millisecond) // not a multiple of the frame time
-	}
-	time.Sleep(200 * time.Millisecond)
-	stopRec()
-	if exitErr != nil {
-		t.Fatalf("ernplay: %v\n%s", exitErr, out)
-	}
-	m := reportedMean.FindStringSubmatch(out.String())
-	if m == nil || !bytes.Contains(out.Bytes(), []byte("sound: PulseAudio")) {
-		t.Fatalf("no PulseAudio playback or no offset report:\n%s", out)
-	}
-	reported, _ := strconv.ParseFloat(m[1], 64)
+	})
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()

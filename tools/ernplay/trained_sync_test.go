@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -15,7 +14,6 @@ import (
 	"time"
 
 	"ern/engine/audio"
-	"ern/engine/fixture"
 )
 
 // grabRGB takes a screenshot of the private X server's root window with xwd and returns the top-left w×h pixels as
@@ -83,23 +81,8 @@ func TestTrainedSyncAtSpeaker(t *testing.T) {
 		t.Skip("parec (pulseaudio-utils) is not installed")
 	}
 	seconds := syncSeconds(15)
-	clip, err := audio.Load(fixture.SharedData(t, "audio", "musetalk_eng.wav"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := audio.Resample(clip.Mono()[:seconds*clip.Rate], clip.Rate, sinkRate)
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	wav := filepath.Join(dir, "speech44k.wav")
-	var wavData bytes.Buffer
-	if err := (&audio.Clip{Rate: sinkRate, Channels: 1, Samples: x}).WriteWAV(&wavData, audio.PCM16); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(wav, wavData.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	x, wav, _ := speech44k(t, dir, seconds)
 	// The frames of this audio, to recognise the one on screen.
 	framesDir := filepath.Join(dir, "frames")
 	if code, _, e := ernplay(nil, mdl, wav, "-frames", framesDir); code != 0 {
@@ -135,50 +118,19 @@ func TestTrainedSyncAtSpeaker(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	if !waitFile(trace, 20*time.Second) {
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("no frame within 20 s:\n%s", out)
-	}
 	type grab struct {
 		rgb []uint8
 		at  time.Time
 	}
 	var grabs []grab
 	var grabErr error // the last failed screenshot's
-	var exitErr error
-	deadline := time.Now().Add(time.Duration(seconds+30) * time.Second)
-loop:
-	for {
-		select {
-		case exitErr = <-done:
-			break loop
-		default:
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-done
-			t.Fatalf("ernplay did not finish %d s of speech in %d s:\n%s", seconds, seconds+30, out)
-		}
+	reported := watchPlayback(t, cmd, out, trace, seconds, 0, stopRec, func() {
 		if rgb, at, err := grabRGB(env.display, w, w); err == nil {
 			grabs = append(grabs, grab{rgb, at})
 		} else {
 			grabErr = err
 		}
-		time.Sleep(37 * time.Millisecond) // not a multiple of the frame time
-	}
-	time.Sleep(200 * time.Millisecond)
-	stopRec()
-	if exitErr != nil {
-		t.Fatalf("ernplay: %v\n%s", exitErr, out)
-	}
-	m := reportedMean.FindStringSubmatch(out.String())
-	if m == nil || !bytes.Contains(out.Bytes(), []byte("sound: PulseAudio")) {
-		t.Fatalf("no PulseAudio playback or no offset report:\n%s", out)
-	}
-	reported, _ := strconv.ParseFloat(m[1], 64)
+	})
 
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
