@@ -31,6 +31,7 @@ type Options struct {
 	Direction  Direction     // pose and eyes of an ER-NeRF model (the zero value: ER-NeRF's training tracks)
 	RenderW    int           // render ER-NeRF frames this wide (0: the model's size) and scale them up on the device
 	RenderH    int           // … and this high (0: keep the model's aspect ratio)
+	AutoSize   bool          // real-time playback lowers the render size while frames render slower than 25 fps
 	AVOffset   time.Duration // show the picture this much later than the sound path's reported position
 	//                          (a device whose latency cannot be queried; negative shows it earlier)
 	Trace string    // write one JSON line per presented frame (frame, clock, wall time) to this file

@@ -175,6 +175,11 @@ func (r *run) realtime() error {
 				return err
 			}
 			ahead.observe(time.Since(t))
+			if r.opt.AutoSize {
+				if err := r.autoSize(&ahead); err != nil {
+					return err
+				}
+			}
 			rendered = next
 			continue // rendering took time: look at the clock again
 		}

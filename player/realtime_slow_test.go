@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,5 +117,74 @@ func TestRealtimeJitteryRenderer(t *testing.T) {
 	// measured: 361 ms (12 frames shown) dropping late frames, 221 ms (23 frames) showing them
 	if gap > long+long/2 {
 		t.Errorf("the picture stood still for %v with renders of at most %v", gap, long)
+	}
+}
+
+// sizedSlow is a resizable renderer whose draws take per·(render pixels)/(model pixels): a slow device whose
+// frame time follows the pixel count.
+type sizedSlow struct {
+	Renderer
+	per  time.Duration
+	w, h int
+}
+
+func (s *sizedSlow) Draw(r *compute.Recorder, k int, win []float32, st FrameState, out *compute.Buffer) error {
+	W, H := s.Size()
+	time.Sleep(time.Duration(float64(s.per) * float64(s.w*s.h) / float64(W*H)))
+	return s.Renderer.Draw(r, k, win, st, out)
+}
+
+func (s *sizedSlow) SetRenderSize(w, h int) error {
+	s.w, s.h = w, h
+	return s.Renderer.(Resizable).SetRenderSize(w, h)
+}
+
+// TestRealtimeAutoSize: with -size auto, a model whose full-size frames take 200 ms (5× a frame) is rendered
+// smaller until its frames keep up — about √(0.8/5) of its width — and most frames of the clip reach the screen;
+// without it the size stays and about one frame in five is shown.
+func TestRealtimeAutoSize(t *testing.T) {
+	optest.Device(t)
+	const per = 200 * time.Millisecond
+	dir := t.TempDir()
+	f, err := tinyHeadModel(t, 64, 64).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Kind = "test-slow-head"
+	kinds[f.Kind] = func(d *compute.Device, f *model.File) (Renderer, error) {
+		f.Kind = model.KindHead
+		r, err := newHeadRenderer(d, f)
+		if err != nil {
+			return nil, err
+		}
+		return &sizedSlow{r, per, 64, 64}, nil
+	}
+	t.Cleanup(func() { delete(kinds, "test-slow-head") })
+	modelPath, wavPath := filepath.Join(dir, "head.ern"), filepath.Join(dir, "speech.wav")
+	if err := model.Write(modelPath, f); err != nil {
+		t.Fatal(err)
+	}
+	const seconds = 4.0
+	if err := os.WriteFile(wavPath, speechWAV(t, seconds), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, auto := range []bool{false, true} {
+		var log bytes.Buffer
+		st, err := Run(Options{Model: modelPath, Audio: wavPath, Headless: true, Mute: true, AutoSize: auto,
+			Verbose: true, Log: &log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("auto %v: %d of %d frames presented, rendered at %v", auto, st.Presented, st.Presented+st.Dropped,
+			st.RenderSize)
+		total := float64(st.Presented + st.Dropped)
+		switch {
+		case !auto && (st.RenderSize != [2]int{} || float64(st.Presented) > 0.4*total):
+			t.Errorf("without -size auto: rendered at %v, %d of %.0f frames shown", st.RenderSize, st.Presented, total)
+		case auto && (st.RenderSize[0] == 0 || st.RenderSize[0] > 40 || float64(st.Presented) < 0.6*total ||
+			!strings.Contains(log.String(), "(-size auto)")):
+			t.Errorf("-size auto: rendered at %v, %d of %.0f frames shown; log:\n%s", st.RenderSize, st.Presented,
+				total, log.String())
+		}
 	}
 }

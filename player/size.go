@@ -68,3 +68,38 @@ func (r *run) setRenderSize(w, h int) error {
 	}
 	return rs.SetRenderSize(rw, rh)
 }
+
+// autoSize is -size auto on a real-time playback: while renders take longer than a frame lasts (after 3 renders at
+// one size), both sides of the render size scale by √(0.8 · 40 ms / mean render time) — the time follows the pixel
+// count — down to 16 pixels wide, so a slow device (lavapipe) still shows a moving, synced portrait. A device fast
+// enough keeps the model's size. Renderers that cannot resize are left alone.
+func (r *run) autoSize(a *renderAhead) error {
+	if a.n < 3 || !a.slow() {
+		return nil
+	}
+	rs, ok := r.rend.(Resizable)
+	if !ok {
+		return nil
+	}
+	W, H := r.rend.Size()
+	w, h := W, H
+	if r.st.RenderSize != ([2]int{}) {
+		w, h = r.st.RenderSize[0], r.st.RenderSize[1]
+	}
+	if w <= 16 {
+		return nil
+	}
+	f := math.Sqrt(0.8 * float64(frameTime(1)) / float64(a.est))
+	nw := max(16, int(float64(w)*f))
+	nh := max(2, int(math.Round(float64(nw)*float64(H)/float64(W))))
+	if err := rs.SetRenderSize(nw, nh); err != nil {
+		return err
+	}
+	r.st.RenderSize = [2]int{nw, nh}
+	if r.opt.Verbose {
+		fmt.Fprintf(r.opt.Log, "ernplay: frames took %.0f ms at %d×%d: rendering at %d×%d from now on (-size auto)\n",
+			ms(a.est), w, h, nw, nh)
+	}
+	*a = renderAhead{}
+	return nil
+}

@@ -33,7 +33,7 @@ Without a display use -o, -frames or -bench (or -headless to play in real time w
 
 An ER-NeRF model (head, or head+torso) is directed with -pose track|still|FILE (a transforms JSON), -smooth_path
 [-smooth_path_window 7], -fix_eye v and -blink track|auto; -size N or WxH renders it smaller and scales each frame
-up on the device. Frame k reads the features of frames k-4 … k+3 (the attention window): live input (-) shows it
+up on the device, -size auto does so in real time while frames render slower than 25 fps. Frame k reads the features of frames k-4 … k+3 (the attention window): live input (-) shows it
 once frame k+3's audio has arrived, 3 frames (120 ms) later than a model without the window would. -v and -bench
 print per-frame stage times (features, composite, field, pack from GPU timestamps; present; frame).
 
@@ -65,7 +65,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.StringVar(&opt.Features, "features", "", "precomputed feature windows `file.npy` ([N, window, dim]) for models that read ER-NeRF's feature kinds")
 	writeCard := fs.String("write-testcard", "", "write a test-card model to `file` and exit")
 	size := fs.String("size", "", "render an ER-NeRF model at `N` pixels wide (height keeps the aspect ratio) or WxH, below the model's size, "+
-		"and scale each frame up to it on the device (a faster portrait on a slow device); with -write-testcard: the card's "+
+		"and scale each frame up to it on the device (a faster portrait on a slow device); auto: while frames render slower than 25 fps "+
+		"in real time, shrink the render size until they keep up; with -write-testcard: the card's "+
 		"frame size (multiples of 64, default 512x512)")
 	cardFeatures := fs.String("card-features", "builtin", "feature `kind` the written test card reads (builtin, builtin40, deepspeech, esperanto, hubert, wav2vec)")
 	pose := fs.String("pose", "track", "head pose of an ER-NeRF model: `track` (the training poses, ping-pong), still (the first one), "+
@@ -118,7 +119,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := opt.Direction.Validate(); err != nil {
 		return fail(err)
 	}
-	if *size != "" && *writeCard == "" {
+	if *size == "auto" && *writeCard == "" {
+		opt.AutoSize = true
+	} else if *size != "" && *writeCard == "" {
 		w, h, err := parseSize(*size)
 		if err != nil {
 			return fail(err)
