@@ -129,7 +129,7 @@ demo: deps build
 	@echo "wrote demo/portrait.mp4 (the synthetic portrait speaking) and its dataset in demo/portrait/"
 	$(VK_ENV) $(BIN)/erntrain demo/portrait --workspace demo/workspace --preset tiny --iters $(DEMO_ITERS) --stages head,lips,torso
 	espeak-ng -w demo/novel.wav "$(DEMO_NOVEL)"
-	$(VK_ENV) $(BIN)/ernplay demo/workspace/model.ern demo/novel.wav $(if $(DISPLAY),,-o demo/talking.mp4)
+	$(VK_ENV) $(BIN)/ernplay demo/workspace/model.ern demo/novel.wav --size auto $(if $(DISPLAY),,-o demo/talking.mp4)
 
 clean:
 	rm -rf $(BIN) demo bench.txt
