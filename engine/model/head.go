@@ -25,34 +25,30 @@ import (
 // TrainField (training forward that keeps what RecordBackward needs). Every method only records into the caller's
 // recorder. Samples are processed in chunks whose intermediate tensors fit the device's storage-buffer range.
 type Head struct {
-	Cfg    HeadConfig
-	Layout *Layout
-	dev    *compute.Device
+	Cfg         HeadConfig
+	fieldParams // Layout, Params and Grads: [Layout.Size] f32, one flat buffer each
 
-	Params, Grads *compute.Buffer // [Layout.Size] f32, one flat buffer each
-	EncA, DEncA   *compute.Buffer // [32] f32 the frame's attended audio code and its gradient
-	Windows       *compute.Buffer // [max(Frames,1), InDim, Window] f32 host-visible: the frame's attention window
+	EncA, DEncA *compute.Buffer // [32] f32 the frame's attended audio code and its gradient
+	Windows     *compute.Buffer // [max(Frames,1), InDim, Window] f32 host-visible: the frame's attention window
 	// Eye and CodeRow are the frame's eye value and individual code row, read when a field evaluation is recorded.
 	Eye     float32
 	CodeRow int
 
-	grid, table, dTable *compute.Buffer
-	tri                 *encoding.Grid
-	sh                  *encoding.SH
-	audio               *nn.AudioEncoder
-	audioState          *nn.AudioEncoderState
-	attA, attE          *nn.MLP
-	sigma, color, unc   *nn.MLP
-	gate                *nn.Gate
-	tens                *tensor.Kernels
-	gatherFwd           *compute.Kernel
-	gatherBwd           *compute.Kernel
-	codeScratch         *compute.Buffer
+	tri               *encoding.Grid
+	sh                *encoding.SH
+	audio             *nn.AudioEncoder
+	audioState        *nn.AudioEncoderState
+	attA, attE        *nn.MLP
+	sigma, color, unc *nn.MLP
+	gate              *nn.Gate
+	tens              *tensor.Kernels
+	gatherFwd         *compute.Kernel
+	gatherBwd         *compute.Kernel
+	codeScratch       *compute.Buffer
 
 	chunk   int             // samples per chunk
 	chunks  [2][]*headChunk // scratch of inference [0] and training [1] evaluations, grown on demand
 	retired []*headChunk    // outgrown scratch, possibly still referenced by a pending recording
-	owned   []*compute.Buffer
 }
 
 // headChunk is the scratch of one chunk of samples: forward intermediates, the MLPs' saved state and the backward's
@@ -69,32 +65,12 @@ type headChunk struct {
 // NewHead builds the head's kernels and buffers for h, with parameters params (Layout.Size floats).
 func NewHead(d *compute.Device, h HeadConfig, params []float32) (*Head, error) {
 	l, err := HeadLayout(h)
-	if err != nil {
-		return nil, err
-	}
-	if len(params) != l.Size {
-		return nil, fmt.Errorf("model: head needs %d parameters, got %d", l.Size, len(params))
-	}
-	m := &Head{Cfg: h, Layout: l, dev: d}
-	if err := m.build(params); err != nil {
-		m.Release()
-		return nil, err
-	}
-	return m, nil
+	return newField(d, &Head{Cfg: h}, l, err, "head", "encoder", params)
 }
 
-func (m *Head) build(params []float32) error {
+func (m *Head) build() error {
 	d, h := m.dev, m.Cfg
 	var err error
-	if m.Params, err = compute.NewBufferFrom(d, params); err != nil {
-		return err
-	}
-	if m.Grads, err = compute.NewBufferFrom(d, make([]float32, m.Layout.Size)); err != nil {
-		return err
-	}
-	m.owned = append(m.owned, m.Params, m.Grads)
-	enc := m.Layout.Module("encoder")
-	m.table, m.dTable = m.Params.Slice(4*enc.Off, 4*enc.Count), m.Grads.Slice(4*enc.Off, 4*enc.Count)
 	if m.EncA, err = m.zeros(nn.AudioCodeDim); err != nil {
 		return err
 	}
@@ -148,20 +124,9 @@ func (m *Head) build(params []float32) error {
 	return nil
 }
 
-func (m *Head) zeros(n int) (*compute.Buffer, error) {
-	b, err := compute.NewBufferFrom(m.dev, make([]float32, n))
-	if err == nil {
-		m.owned = append(m.owned, b)
-	}
-	return b, err
-}
-
 // Release frees the head's buffers (kernels are cached by the device).
 func (m *Head) Release() {
-	for _, b := range m.owned {
-		b.Release()
-	}
-	m.owned = nil
+	m.release()
 	m.Trim()
 	for _, set := range m.chunks {
 		for _, c := range set {

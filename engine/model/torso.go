@@ -30,11 +30,9 @@ var _ render.Field2D = (*Torso)(nil)
 // applies to the last training forward, with that forward's pose and code row (inference forwards recorded in
 // between, for any pose, do not disturb it).
 type Torso struct {
-	Cfg    TorsoConfig
-	Layout *Layout
-	dev    *compute.Device
+	Cfg         TorsoConfig
+	fieldParams // Layout, Params and Grads: [Layout.Size] f32, one flat buffer each
 
-	Params, Grads *compute.Buffer // [Layout.Size] f32, one flat buffer each
 	// CodeRow is the torso code row (the frame's in training, 0 otherwise), read when a forward is recorded.
 	CodeRow int
 	pinv    [16]float32
@@ -43,7 +41,6 @@ type Torso struct {
 	trainPinv [16]float32
 	trainCode int
 
-	table, dTable        *compute.Buffer
 	grid                 *encoding.Grid
 	freqX, freqA         *encoding.Freq
 	deform, net          *nn.MLP
@@ -60,7 +57,6 @@ type Torso struct {
 	chunk   int
 	chunks  [2][]*torsoChunk // scratch of inference [0] and training [1] evaluations, grown on demand
 	retired []*torsoChunk
-	owned   []*compute.Buffer
 }
 
 // torsoChunk is the scratch of one chunk of pixels.
@@ -97,42 +93,21 @@ type torsoNPush struct{ N uint32 }
 // NewTorso builds the torso's kernels and buffers for t, with parameters params (Layout.Size floats).
 func NewTorso(d *compute.Device, t TorsoConfig, params []float32) (*Torso, error) {
 	l, err := TorsoLayout(t)
-	if err != nil {
-		return nil, err
-	}
-	if len(params) != l.Size {
-		return nil, fmt.Errorf("model: torso needs %d parameters, got %d", l.Size, len(params))
-	}
-	m := &Torso{Cfg: t, Layout: l, dev: d}
-	if err := m.build(params); err != nil {
-		m.Release()
-		return nil, err
-	}
-	return m, nil
+	return newField(d, &Torso{Cfg: t}, l, err, "torso", "torso_encoder", params)
 }
 
-func (m *Torso) build(params []float32) error {
+func (m *Torso) build() error {
 	d, t := m.dev, m.Cfg
 	var err error
-	if m.Params, err = compute.NewBufferFrom(d, params); err != nil {
-		return err
-	}
-	if m.Grads, err = compute.NewBufferFrom(d, make([]float32, m.Layout.Size)); err != nil {
-		return err
-	}
-	m.owned = append(m.owned, m.Params, m.Grads)
-	enc := m.Layout.Module("torso_encoder")
-	m.table, m.dTable = m.Params.Slice(4*enc.Off, 4*enc.Count), m.Grads.Slice(4*enc.Off, 4*enc.Count)
 	for _, x := range []struct {
 		dst **compute.Buffer
 		n   int
 	}{{&m.wrapped[0], 2 * TorsoAnchors}, {&m.encA[0], t.EncAnchorDim()}, {&m.wrapped[1], 2 * TorsoAnchors},
 		{&m.encA[1], t.EncAnchorDim()}, {&m.dWrapped, 2 * TorsoAnchors},
 		{&m.dEncA, t.EncAnchorDim()}, {&m.colSum, tensor.ColSumScratch(max(t.EncAnchorDim(), t.IndDim, 1))}} {
-		if *x.dst, err = compute.NewBufferFrom(d, make([]float32, max(x.n, 1))); err != nil {
+		if *x.dst, err = m.zeros(max(x.n, 1)); err != nil {
 			return err
 		}
-		m.owned = append(m.owned, *x.dst)
 	}
 	if m.grid, err = encoding.NewGrid(d, t.Grid); err != nil {
 		return err
@@ -170,10 +145,7 @@ func (m *Torso) build(params []float32) error {
 
 // Release frees the torso's buffers (kernels are cached by the device).
 func (m *Torso) Release() {
-	for _, b := range m.owned {
-		b.Release()
-	}
-	m.owned = nil
+	m.release()
 	m.Trim()
 	for _, set := range m.chunks {
 		for _, c := range set {
