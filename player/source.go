@@ -305,15 +305,6 @@ func (s *source) feedStream(st sampleReader, channels int) {
 	}
 }
 
-// feedClip feeds a decoded clip at once (tests).
-func (s *source) feedClip(c *audio.Clip) {
-	const block = 1 << 16
-	for i := 0; i < len(c.Samples); i += block * c.Channels {
-		s.push(c.Samples[i:min(len(c.Samples), i+block*c.Channels)])
-	}
-	s.finish(nil)
-}
-
 // pcmReader serves the source's PCM to the sound output as signed 16-bit little-endian, waiting for a live stream,
 // and counts the bytes handed over. At the end it returns io.EOF.
 type pcmReader struct {

@@ -309,6 +309,3 @@ func HeadWith(d *compute.Device, o HeadOptions) ([]Result, error) {
 	}
 	return out, nil
 }
-
-// Head measures the tiny head's frames at 256² and 512².
-func Head(d *compute.Device) ([]Result, error) { return HeadWith(d, HeadOptions{}) }

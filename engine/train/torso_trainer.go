@@ -147,12 +147,6 @@ func (t *TorsoTrainer) occGrid() *render.TorsoGrid {
 	return nil
 }
 
-// Grid is the trainer's torso occupancy grid.
-func (t *TorsoTrainer) Grid() *render.TorsoGrid { return t.step.Grid }
-
-// Background is the dataset's bc image [H·W, 3].
-func (t *TorsoTrainer) Background() []float32 { return t.bc }
-
 // TorsoValidation is a torso validation pass: the mean PSNR over whole frames and over the torso region (pixels
 // where the target differs from bc), with per-frame renders and targets.
 type TorsoValidation struct {

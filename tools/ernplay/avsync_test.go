@@ -462,5 +462,3 @@ func syncAtSpeaker(t *testing.T, seconds int, live bool, stall time.Duration) {
 		t.Logf("child:\n%s", out)
 	}
 }
-
-func abs(i int) int { return max(i, -i) }
