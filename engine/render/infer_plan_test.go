@@ -90,6 +90,9 @@ func testInferPlanKernel(t *testing.T, trials int, seed uint64, many bool) {
 			plan[planCounter] = uint32(n) // all alive: every piece has live slots
 		}
 		plan[planStep] = uint32(rng.IntN(int(p.MaxSteps) + 3))
+		if rng.IntN(2) == 0 { // the boundary: one step short of, at and past max_steps
+			plan[planStep] = p.MaxSteps - 1 + uint32(rng.IntN(3))
+		}
 		plan[planPasses] = uint32(rng.IntN(100))
 		want := append([]uint32(nil), plan...)
 		inferPlanRef(want, p)
