@@ -62,11 +62,11 @@ type run struct {
 	traceFile *os.File
 	limit     int // frame limit, 0 = none
 	audioFile *audio.File
-	created   []string      // output files checkOutputs created
-	feeding   chan struct{} // closed when the feeder goroutine returned
-	stages    *gpuStages    // GPU timestamps of the renderer's stages (nil: not Staged, or no timestamps)
-	drawTime  time.Duration // host time of the last frame's recording, submission and wait
-	lastLog   time.Time     // the last -v line (offline)
+	created   []string       // output files checkOutputs created
+	feeding   chan struct{}  // closed when the feeder goroutine returned
+	stages    *compute.Marks // GPU timestamps of the renderer's stages (nil: not Staged, or no timestamps)
+	drawTime  time.Duration  // host time of the last frame's recording, submission and wait
+	lastLog   time.Time      // the last -v line (offline)
 }
 
 // Run plays (or renders) opt.Audio with opt.Model. Call it on the main OS thread: it owns GLFW and every queue
@@ -200,8 +200,8 @@ func (r *run) setup() error {
 		return fmt.Errorf("%s: the model takes no pose or eye direction", r.opt.Model)
 	}
 	if sr, ok := r.rend.(Staged); ok {
-		if r.stages = newGPUStages(r.dev); r.stages != nil {
-			sr.SetStageMarker(r.stages.mark)
+		if r.stages = compute.NewMarks(r.dev, maxStageMarks); r.stages != nil {
+			sr.SetStageMarker(r.stages.Mark)
 		}
 	}
 	w, h := r.rend.Size()
@@ -356,7 +356,7 @@ func (r *run) close() error {
 		r.rend.Release()
 	}
 	if r.stages != nil {
-		r.stages.release()
+		r.stages.Release()
 	}
 	if r.dev != nil {
 		if cerr := r.dev.Close(); err == nil {
@@ -381,7 +381,7 @@ func (r *run) render(k int, win []float32) error {
 		}
 	}
 	if r.stages != nil {
-		r.stages.begin(r.rec)
+		r.stages.Begin(r.rec)
 	}
 	if err := r.rend.Draw(r.rec, k, win, NeutralState(), r.out); err != nil {
 		return err
@@ -390,7 +390,7 @@ func (r *run) render(k int, win []float32) error {
 		return fmt.Errorf("rendering frame %d: %w", k, err)
 	}
 	if r.stages != nil {
-		r.stages.collect(&r.st.PerFrame)
+		r.stages.Collect(r.st.PerFrame.add)
 	}
 	r.drawTime = time.Since(t)
 	r.st.stage(&r.st.Stages, "render", r.drawTime)

@@ -6,9 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
-
-	vk "github.com/vulkan-go/vulkan"
 
 	"ern/compute"
 )
@@ -104,79 +101,5 @@ func (fs FrameStages) String() string {
 	return "per frame, ms mean (p95): " + strings.Join(parts, ", ")
 }
 
-// gpuStages times the renderer's stages with timestamps written into the frame's recording.
-type gpuStages struct {
-	dev    vk.Device
-	pool   vk.QueryPool
-	period float64 // ns per tick
-	mask   uint64
-	names  []string // stage of timestamp i (i ≥ 1); timestamp 0 opens the frame
-	cb     vk.CommandBuffer
-}
-
+// maxStageMarks bounds the GPU stages one frame marks.
 const maxStageMarks = 16
-
-// newGPUStages makes the query pool, or returns nil when the device's queue cannot write timestamps.
-func newGPUStages(d *compute.Device) *gpuStages {
-	raw := d.Raw()
-	var n uint32
-	vk.GetPhysicalDeviceQueueFamilyProperties(raw.PhysicalDevice, &n, nil)
-	props := make([]vk.QueueFamilyProperties, n)
-	vk.GetPhysicalDeviceQueueFamilyProperties(raw.PhysicalDevice, &n, props)
-	if int(raw.QueueFamily) >= len(props) {
-		return nil
-	}
-	props[raw.QueueFamily].Deref()
-	bits := props[raw.QueueFamily].TimestampValidBits
-	period := float64(d.Info().TimestampPeriodNs)
-	if bits == 0 || !(period > 0) {
-		return nil
-	}
-	var qp vk.QueryPool
-	if vk.CreateQueryPool(raw.Device, &vk.QueryPoolCreateInfo{
-		SType: vk.StructureTypeQueryPoolCreateInfo, QueryType: vk.QueryTypeTimestamp, QueryCount: maxStageMarks + 1,
-	}, nil, &qp) != vk.Success {
-		return nil
-	}
-	g := &gpuStages{dev: raw.Device, pool: qp, period: period, mask: ^uint64(0)}
-	if bits < 64 {
-		g.mask = 1<<bits - 1
-	}
-	return g
-}
-
-// begin resets the pool and writes the frame's opening timestamp; call it before the renderer records anything.
-func (g *gpuStages) begin(r *compute.Recorder) {
-	g.cb, g.names = r.CommandBuffer(), g.names[:0]
-	vk.CmdResetQueryPool(g.cb, g.pool, 0, maxStageMarks+1)
-	vk.CmdWriteTimestamp(g.cb, vk.PipelineStageBottomOfPipeBit, g.pool, 0)
-}
-
-// mark ends stage name: its timestamp is written once every command recorded before it has completed.
-func (g *gpuStages) mark(r *compute.Recorder, name string) {
-	if len(g.names) >= maxStageMarks || r.CommandBuffer() != g.cb {
-		return
-	}
-	g.names = append(g.names, name)
-	vk.CmdWriteTimestamp(g.cb, vk.PipelineStageBottomOfPipeBit, g.pool, uint32(len(g.names)))
-}
-
-// collect reads the submitted frame's timestamps (the submission has completed) and adds each stage's time.
-func (g *gpuStages) collect(fs *FrameStages) {
-	n := len(g.names)
-	if n == 0 {
-		return
-	}
-	ts := make([]uint64, n+1)
-	if vk.GetQueryPoolResults(g.dev, g.pool, 0, uint32(n+1), uint(8*(n+1)), unsafe.Pointer(&ts[0]), 8,
-		vk.QueryResultFlags(vk.QueryResult64Bit|vk.QueryResultWaitBit)) != vk.Success {
-		return
-	}
-	for i, name := range g.names {
-		d := (ts[i+1] - ts[i]) & g.mask
-		fs.add(name, time.Duration(float64(d)*g.period))
-	}
-	g.names = g.names[:0]
-}
-
-func (g *gpuStages) release() { vk.DestroyQueryPool(g.dev, g.pool, nil) }
