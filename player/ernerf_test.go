@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"ern/compute"
 	"ern/compute/optest"
 	"ern/engine/model"
 	"ern/engine/render"
@@ -43,13 +44,9 @@ func tinyHeadModel(t testing.TB, w, h int) *model.HeadModel {
 	return &model.HeadModel{Config: cfg, Params: p, Track: tr}
 }
 
-// TestHeadRendererMatchesOffline: the player's head renderer draws frame k (attention window fed around k, ping-pong
-// pose and eye, code 0, over the model's background, packed to BGRA on the GPU, one submission) exactly as the
-// trainer's offline render of the same inputs, to 8-bit rounding.
-func TestHeadRendererMatchesOffline(t *testing.T) {
-	d := optest.Device(t)
-	const w, h = 48, 40
-	m := tinyHeadModel(t, w, h)
+// newTestRenderer builds the player's renderer for m's file on d; it is released when the test ends.
+func newTestRenderer(t testing.TB, d *compute.Device, m interface{ File() (*model.File, error) }) Renderer {
+	t.Helper()
 	f, err := m.File()
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +55,95 @@ func TestHeadRendererMatchesOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rend.Release()
+	t.Cleanup(rend.Release)
+	return rend
+}
+
+// drawPacked records rend drawing frame k with window win (neutral state) into a guarded w×h output in one
+// submission and returns the packed pixels.
+func drawPacked(t testing.TB, d *compute.Device, rend Renderer, k int, win []float32, w, h int) []uint32 {
+	t.Helper()
+	out := optest.NewGuardedZeros(t, d, w*h)
+	rec := d.Record()
+	defer rec.Release()
+	if err := rend.Draw(rec, k, win, NeutralState(), out.View); err != nil {
+		t.Fatal(err)
+	}
+	optest.Submit(t, rec)
+	return out.DownloadU32(t)
+}
+
+// offlineHead is the trainer's head field of m and a renderer over an all-occupied grid: the offline path the
+// player's renderers are compared with. Both are released when the test ends.
+func offlineHead(t testing.TB, d *compute.Device, m *model.HeadModel) (*model.Head, *render.Renderer) {
+	t.Helper()
+	head, err := model.NewHead(d, m.Config.Head, m.Params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(head.Release)
+	r, err := render.New(d, m.Config.Render)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Release)
+	rec := d.Record()
+	r.RecordFillOccupied(rec)
+	optest.Submit(t, rec)
+	rec.Release()
+	return head, r
+}
+
+// trackCamera is the w×h camera of m's track at pose i.
+func trackCamera(m *model.HeadModel, w, h, i int) render.Camera {
+	cam := render.Camera{FX: m.Track.Camera.FX, FY: m.Track.Camera.FY, CX: m.Track.Camera.CX, CY: m.Track.Camera.CY, W: w, H: h}
+	for row := range 3 {
+		for col := range 4 {
+			cam.Pose[row][col] = float64(m.Track.Poses[12*i+4*row+col])
+		}
+	}
+	return cam
+}
+
+// renderOffline renders fr through the offline path and returns the image [H, W, 3] and its BGRA packing.
+func renderOffline(t testing.TB, r *render.Renderer, head *model.Head, fr train.Frame) ([]float32, []uint32) {
+	t.Helper()
+	img, err := train.RenderFrame(r, head, fr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rgba := make([]float32, len(img)/3*4)
+	for p := range len(img) / 3 {
+		copy(rgba[4*p:4*p+3], img[3*p:3*p+3])
+	}
+	return img, render.PackBGRARef(rgba)
+}
+
+// compareBGRA counts the colour channel values of got that differ from want: differs by any level, bad by more than
+// one 8-bit level.
+func compareBGRA(got, want []uint32) (differs, bad int) {
+	for p := range want {
+		for s := 0; s < 24; s += 8 {
+			a, b := int(got[p]>>s&255), int(want[p]>>s&255)
+			if a != b {
+				differs++
+			}
+			if a-b > 1 || b-a > 1 {
+				bad++
+			}
+		}
+	}
+	return differs, bad
+}
+
+// TestHeadRendererMatchesOffline: the player's head renderer draws frame k (attention window fed around k, ping-pong
+// pose and eye, code 0, over the model's background, packed to BGRA on the GPU, one submission) exactly as the
+// trainer's offline render of the same inputs, to 8-bit rounding.
+func TestHeadRendererMatchesOffline(t *testing.T) {
+	d := optest.Device(t)
+	const w, h = 48, 40
+	m := tinyHeadModel(t, w, h)
+	rend := newTestRenderer(t, d, m)
 	hr := rend.(*headRenderer)
 	spec := rend.Features()
 	rng := optest.NewRand(8)
@@ -67,9 +152,6 @@ func TestHeadRendererMatchesOffline(t *testing.T) {
 	for k := range wins {
 		wins[k] = rng.Uniform32(spec.Window*spec.Dim, 0, 2)
 	}
-	out := optest.NewGuardedZeros(t, d, w*h)
-	rec := d.Record()
-	defer rec.Release()
 	const k = 3 // the attention window k−4 … k+3 reaches before the stream start: zero-padded
 	for j := k + 1; j <= k+hr.after; j++ {
 		hr.Feed(j, wins[j])
@@ -77,27 +159,10 @@ func TestHeadRendererMatchesOffline(t *testing.T) {
 	for j := 0; j < k; j++ {
 		hr.Feed(j, wins[j])
 	}
-	if err := rend.Draw(rec, k, wins[k], NeutralState(), out.View); err != nil {
-		t.Fatal(err)
-	}
-	optest.Submit(t, rec)
-	got := out.DownloadU32(t)
+	got := drawPacked(t, d, rend, k, wins[k], w, h)
 
 	// the same frame through the trainer's offline path
-	head, err := model.NewHead(d, m.Config.Head, m.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Release()
-	r, err := render.New(d, m.Config.Render)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
-	rec2 := d.Record()
-	r.RecordFillOccupied(rec2)
-	optest.Submit(t, rec2)
-	rec2.Release()
+	head, r := offlineHead(t, d, m)
 	staged := make([]float32, 8*spec.Dim*spec.Window)
 	for i := range 8 {
 		j := k - 4 + i
@@ -110,38 +175,14 @@ func TestHeadRendererMatchesOffline(t *testing.T) {
 			}
 		}
 	}
-	cam := render.Camera{FX: m.Track.Camera.FX, FY: m.Track.Camera.FY, CX: m.Track.Camera.CX, CY: m.Track.Camera.CY, W: w, H: h}
 	i := mirror(k, 2) // frame 3 of a two-frame track walks back to frame 0
-	for row := range 3 {
-		for col := range 4 {
-			cam.Pose[row][col] = float64(m.Track.Poses[12*i+4*row+col])
-		}
-	}
+	cam := trackCamera(m, w, h, i)
 	bg := make([]float32, 3*w*h)
 	for p, v := range m.Track.Background {
 		bg[p] = float32(v) / 255
 	}
-	img, err := train.RenderFrame(r, head, train.Frame{Cam: cam, BG: bg, Windows: staged, Eye: m.Track.Eyes[i]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rgba := make([]float32, 4*w*h)
-	for p := range w * h {
-		copy(rgba[4*p:4*p+3], img[3*p:3*p+3])
-	}
-	want := render.PackBGRARef(rgba)
-	bad, differs := 0, 0
-	for p := range want {
-		for s := 0; s < 24; s += 8 {
-			a, b := int(got[p]>>s&255), int(want[p]>>s&255)
-			if a != b {
-				differs++
-			}
-			if a-b > 1 || b-a > 1 {
-				bad++
-			}
-		}
-	}
+	_, want := renderOffline(t, r, head, train.Frame{Cam: cam, BG: bg, Windows: staged, Eye: m.Track.Eyes[i]})
+	differs, bad := compareBGRA(got, want)
 	head0 := 0 // pixels the head covers: the comparison must not be background against background
 	bgPacked := render.PackBGRARef(func() []float32 {
 		v := make([]float32, 4*w*h)

@@ -50,37 +50,16 @@ func TestPortraitRendererMatchesReference(t *testing.T) {
 	d := optest.Device(t)
 	const w, h = 40, 32
 	m := tinyPortraitModel(t, w, h)
-	f, err := m.File()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rend, err := NewRenderer(d, f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rend.Release()
+	rend := newTestRenderer(t, d, m)
 	pr := rend.(*portraitRenderer)
 	spec := rend.Features()
 	win := optest.NewRand(9).Uniform32(spec.Window*spec.Dim, 0, 2)
 	const k = 1
-	out := optest.NewGuardedZeros(t, d, w*h)
-	rec := d.Record()
-	defer rec.Release()
 	// only frame k's window: every other attention frame is zero, as in the reference below
-	if err := rend.Draw(rec, k, win, NeutralState(), out.View); err != nil {
-		t.Fatal(err)
-	}
-	optest.Submit(t, rec)
-	got := out.DownloadU32(t)
+	got := drawPacked(t, d, rend, k, win, w, h)
 
 	// the torso over bc from the references
-	cam := render.Camera{FX: m.Head.Track.Camera.FX, FY: m.Head.Track.Camera.FY, CX: m.Head.Track.Camera.CX,
-		CY: m.Head.Track.Camera.CY, W: w, H: h}
-	for row := range 3 {
-		for col := range 4 {
-			cam.Pose[row][col] = float64(m.Head.Track.Poses[12*k+4*row+col])
-		}
-	}
+	cam := trackCamera(m.Head, w, h, k)
 	p64 := make([]float64, len(m.TorsoParams))
 	for i, v := range m.TorsoParams {
 		p64[i] = float64(v)
@@ -126,20 +105,7 @@ func TestPortraitRendererMatchesReference(t *testing.T) {
 		t.Fatalf("test frame: %d pixels skipped by the occupancy, %d show the torso", skipped, torsoPixels)
 	}
 
-	head, err := model.NewHead(d, m.Head.Config.Head, m.Head.Params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer head.Release()
-	r, err := render.New(d, m.Head.Config.Render)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
-	rec2 := d.Record()
-	r.RecordFillOccupied(rec2)
-	optest.Submit(t, rec2)
-	rec2.Release()
+	head, r := offlineHead(t, d, m.Head)
 	staged := make([]float32, 8*spec.Dim*spec.Window)
 	i := 4 // window k sits at attention slot before = 4
 	for tt := range spec.Window {
@@ -150,15 +116,7 @@ func TestPortraitRendererMatchesReference(t *testing.T) {
 	if pr.before != 4 {
 		t.Fatalf("attention context before = %d, the reference assumes 4", pr.before)
 	}
-	img, err := train.RenderFrame(r, head, train.Frame{Cam: cam, BG: bg, Windows: staged, Eye: m.Head.Track.Eyes[k]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rgba := make([]float32, 4*w*h)
-	for q := range w * h {
-		copy(rgba[4*q:4*q+3], img[3*q:3*q+3])
-	}
-	want := render.PackBGRARef(rgba)
+	img, want := renderOffline(t, r, head, train.Frame{Cam: cam, BG: bg, Windows: staged, Eye: m.Head.Track.Eyes[k]})
 	// the torso must show through the head: the frame over plain bc differs
 	plain, err := train.RenderFrame(r, head, train.Frame{Cam: cam, BG: bc, Windows: staged, Eye: m.Head.Track.Eyes[k]})
 	if err != nil {
@@ -176,18 +134,7 @@ func TestPortraitRendererMatchesReference(t *testing.T) {
 	if throughHead < w*h/10 {
 		t.Fatalf("only %d pixels change when the torso is added: the test frame does not show it", throughHead)
 	}
-	bad, differs := 0, 0
-	for q := range want {
-		for s := 0; s < 24; s += 8 {
-			a, b := int(got[q]>>s&255), int(want[q]>>s&255)
-			if a != b {
-				differs++
-			}
-			if a-b > 1 || b-a > 1 {
-				bad++
-			}
-		}
-	}
+	differs, bad := compareBGRA(got, want)
 	t.Logf("%d of %d pixels skipped by the torso occupancy, %d show the torso (α > 0.05), %d change the final frame; %d of %d channel values differ by one level, %d by more",
 		skipped, w*h, torsoPixels, throughHead, differs, 3*w*h, bad)
 	if bad > 0 {
