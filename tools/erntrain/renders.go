@@ -30,19 +30,24 @@ func writeRenders(dir string, v *train.Validation, w, h int) error {
 			g := uint8(min(255, 255*4*e/3))
 			img.Set(2*w+x, y, color.NRGBA{g, g, g, 255})
 		}
-		f, err := os.Create(filepath.Join(dir, fmt.Sprintf("val_%04d.png", fr)))
-		if err != nil {
-			return err
-		}
-		err = png.Encode(f, img)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
+		if err := savePNG(filepath.Join(dir, fmt.Sprintf("val_%04d.png", fr)), img); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// savePNG writes img to path as PNG.
+func savePNG(path string, img image.Image) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = png.Encode(f, img)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func rgb(v []float32) color.NRGBA {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"image"
-	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -105,13 +104,5 @@ func writePNG(path string, m *metrics.RGB) error {
 	for p := range m.W * m.H {
 		img.Set(p%m.W, p/m.W, rgb(m.Pix[3*p:]))
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = png.Encode(f, img)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return savePNG(path, img)
 }
