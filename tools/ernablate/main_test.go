@@ -11,36 +11,17 @@ import (
 
 	"ern/compute/optest"
 	"ern/engine/eval"
-	"ern/engine/lpips"
 	"ern/engine/synth"
+	"ern/tools/internal/fixture"
 )
-
-// speech is a syllable-rate noise burst signal (enough for the synthetic portrait's features).
-func speech(seconds float64) []float32 {
-	n := int(seconds * 16000)
-	out := make([]float32, n)
-	var x uint32 = 1
-	for i := range out {
-		x = x*1664525 + 1013904223
-		t := float64(i) / 16000
-		env := math.Max(0, math.Sin(2*math.Pi*3.1*t))
-		out[i] = float32(env * (0.3*(float64(x>>8)/(1<<24)-0.5) + 0.4*math.Sin(2*math.Pi*180*t)))
-	}
-	return out
-}
 
 // TestMiniatureStudy runs a two-row study (L1 and the recipe) of 5 steps a row (4 head + 1 lips) on a 32²
 // synthetic portrait with the tiny preset: the tables (Markdown, JSON) and the curves exist, the JSON's table has
 // both rows with finite PSNRs and LPIPS null (no weights), and each row wrote its model.
 func TestMiniatureStudy(t *testing.T) {
 	optest.Device(t) // skip (or fail under ERN_REQUIRE_GPU) without a device
-	dir, out := t.TempDir(), t.TempDir()
-	if _, err := synth.Generate(dir, speech(1.1), synth.Options{Size: 32, Frames: 24, Seed: 2}); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", t.TempDir()) // no cached LPIPS weights
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	t.Setenv(lpips.EnvWeights, "")
+	dir, out := fixture.Portrait(t, 1.1, synth.Options{Size: 32, Frames: 24, Seed: 2}), t.TempDir()
+	fixture.NoLPIPSWeights(t)
 	var stdout, log bytes.Buffer
 	err := run([]string{dir, "--quick", "--iters", "5", "--val_every", "2", "--rows", "l1,recipe", "--no-lmd", "-o", out,
 		"--num_rays", "512"}, &stdout, &log)

@@ -19,21 +19,8 @@ import (
 	"ern/engine/model"
 	"ern/engine/synth"
 	"ern/engine/train"
+	"ern/tools/internal/fixture"
 )
-
-// speech is a syllable-rate noise burst signal (enough for the synthetic portrait's features).
-func speech(seconds float64) []float32 {
-	n := int(seconds * 16000)
-	out := make([]float32, n)
-	var x uint32 = 1
-	for i := range out {
-		x = x*1664525 + 1013904223
-		t := float64(i) / 16000
-		env := math.Max(0, math.Sin(2*math.Pi*3.1*t))
-		out[i] = float32(env * (0.3*(float64(x>>8)/(1<<24)-0.5) + 0.4*math.Sin(2*math.Pi*180*t)))
-	}
-	return out
-}
 
 // testWeights writes random AlexNet-shaped LPIPS weights (real ones cannot be downloaded here): the distances are
 // not meaningful, but finite, zero for identical images, and computed by the real network code.
@@ -81,10 +68,7 @@ next:
 // PSNR equals the trainer's own validation (train.PSNR over the same renders). Then the bad inputs: one line each.
 func TestEvalTrainedModel(t *testing.T) {
 	d := optest.Device(t) // skip (or fail under ERN_REQUIRE_GPU) without a device
-	dir := t.TempDir()
-	if _, err := synth.Generate(dir, speech(1.3), synth.Options{Size: 64, Frames: 30, Seed: 2}); err != nil {
-		t.Fatal(err)
-	}
+	dir := fixture.Portrait(t, 1.3, synth.Options{Size: 64, Frames: 30, Seed: 2})
 	opt := data.Options{Features: audio.BuiltIn.FileName(), Split: "train"}
 	trainDS, err := data.Load(dir, opt)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"ern/engine/model"
 	"ern/engine/synth"
 	"ern/engine/train"
+	"ern/tools/internal/fixture"
 )
 
 // TestEvalPortraitModel trains the tiny head and, under it, the torso for a few steps on a 48² synthetic portrait,
@@ -23,10 +24,7 @@ import (
 // and its PSNR equals the torso trainer's own whole-frame validation of the same frame.
 func TestEvalPortraitModel(t *testing.T) {
 	d := optest.Device(t)
-	dir := t.TempDir()
-	if _, err := synth.Generate(dir, speech(1.2), synth.Options{Size: 48, Frames: 24, Seed: 4}); err != nil {
-		t.Fatal(err)
-	}
+	dir := fixture.Portrait(t, 1.2, synth.Options{Size: 48, Frames: 24, Seed: 4})
 	cfg, err := model.Preset("tiny")
 	if err != nil {
 		t.Fatal(err)

@@ -2,17 +2,16 @@ package main
 
 import (
 	"bytes"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"ern/compute/optest"
-	"ern/engine/lpips"
 	"ern/engine/model"
 	"ern/engine/synth"
 	"ern/engine/train"
+	"ern/tools/internal/fixture"
 )
 
 func TestParseStages(t *testing.T) {
@@ -52,31 +51,16 @@ func TestParseStages(t *testing.T) {
 	}
 }
 
-// speech is a syllable-rate noise burst signal (enough for the synthetic portrait's features).
-func speech(seconds float64) []float32 {
-	n := int(seconds * 16000)
-	out := make([]float32, n)
-	var x uint32 = 1
-	for i := range out {
-		x = x*1664525 + 1013904223
-		t := float64(i) / 16000
-		env := math.Max(0, math.Sin(2*math.Pi*3.1*t))
-		out[i] = float32(env * (0.3*(float64(x>>8)/(1<<24)-0.5) + 0.4*math.Sin(2*math.Pi*180*t)))
-	}
-	return out
-}
+// speech is fixture.Speech, for this package's other tests.
+var speech = fixture.Speech
 
 // TestStagesHeadLips runs `erntrain --stages head,lips --error_map` on a 64² synthetic portrait with the tiny
 // preset for a few steps of each stage: the head stage writes error-map PNGs, the lips stage continues its
 // checkpoint, trains photometric-only without LPIPS weights (saying so once) and the model file records it.
 func TestStagesHeadLips(t *testing.T) {
 	optest.Device(t) // skip (or fail under ERN_REQUIRE_GPU) without a device
-	dir, ws := t.TempDir(), t.TempDir()
-	if _, err := synth.Generate(dir, speech(1.2), synth.Options{Size: 64, Frames: 24, Seed: 2}); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("HOME", t.TempDir()) // no cached LPIPS weights
-	t.Setenv(lpips.EnvWeights, "")
+	dir, ws := fixture.Portrait(t, 1.2, synth.Options{Size: 64, Frames: 24, Seed: 2}), t.TempDir()
+	fixture.NoLPIPSWeights(t)
 	var out, log bytes.Buffer
 	err := run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "4", "--lips_iters", "2", "--num_rays",
 		"1024", "--val_frames", "1", "--stages", "head,lips", "--error_map", "--error_map_every", "2", "--error_map_grid", "16"},
@@ -126,10 +110,7 @@ func TestStagesHeadLips(t *testing.T) {
 // is one line.
 func TestStagesTorso(t *testing.T) {
 	optest.Device(t)
-	dir, ws, ws2 := t.TempDir(), t.TempDir(), t.TempDir()
-	if _, err := synth.Generate(dir, speech(1.2), synth.Options{Size: 48, Frames: 24, Seed: 2}); err != nil {
-		t.Fatal(err)
-	}
+	dir, ws, ws2 := fixture.Portrait(t, 1.2, synth.Options{Size: 48, Frames: 24, Seed: 2}), t.TempDir(), t.TempDir()
 	var out, log bytes.Buffer
 	err := run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "4", "--torso_iters", "6", "--num_rays",
 		"512", "--val_frames", "1", "--stages", "head,torso"}, &out, &log)
