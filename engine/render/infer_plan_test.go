@@ -110,3 +110,38 @@ func testInferPlanKernel(t *testing.T, trials int, seed uint64, many bool) {
 		}
 	}
 }
+
+// TestRecordRenderManyPieces is the end-to-end effect of the overflow TestInferPlanKernelManyPieces shows: the
+// analytic head filling a 128² frame (16384 rays) with a field that takes at most 512 samples per piece (32 pieces of 512;
+// infer_plan's piece size wraps to 0 from piece 24 on, slot 12288) rendered by RecordRender and by the stepped loop
+// (which plans on the host) must agree bit for bit, as TestRecordRenderMatchesStepped requires for 2304 rays. It
+// fails (depth off by 0.056 near the bottom rows); with pieces of 1024 (16 pieces, no overflow) it passes.
+// Known failing: runs only with ERN_KNOWN_BUGS=1.
+func TestRecordRenderManyPieces(t *testing.T) {
+	if os.Getenv("ERN_KNOWN_BUGS") == "" {
+		t.Skip("infer_plan's piece size overflows past ~21 pieces; set ERN_KNOWN_BUGS=1 to run")
+	}
+	d := optest.Device(t)
+	r := newRenderer(t, d, DefaultConfig())
+	f := initField(t, d, HeadEllipsoid())
+	if err := r.UpdateGrid(f, 3); err != nil {
+		t.Fatal(err)
+	}
+	cam := FrontCamera(128, 128, 300, 2.8, 0.15) // the head fills the frame: rays past 12288 hit it
+	n := cam.W * cam.H
+	bg := Background{Colour: [3]float32{0.9, 0.5, 0.1}}
+	want := newFrame(t, r, n, f.Extras())
+	steppedFrame(t, r, want, cam, f, bg)
+	got := newFrame(t, r, n, f.Extras())
+	recordFrame(t, r, got, cam, Limited{f, 512}, bg)
+	ws, hit := want.Outputs(t).WS, 0
+	for _, v := range ws[12288:] {
+		if v > 0.5 {
+			hit++
+		}
+	}
+	t.Logf("%d passes; %d of the rays past slot 12288 are opaque", want.Passes, hit)
+	if diff, where := got.Outputs(t).Diff(want.Outputs(t)); diff != 0 {
+		t.Errorf("%d rays, pieces of 512: RecordRender differs from the stepped loop by %g (%s)", n, diff, where)
+	}
+}
