@@ -20,7 +20,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -39,15 +38,7 @@ import (
 	"ern/tools/internal/cli"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "ernablate:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("ernablate", run) }
 
 // The --quick settings: the tiny preset, quickIters steps a row (quickIters/5 of them in the lips stage) of
 // quickRays rays, validation curves of quickValFrames frames every quickIters/8 steps.
@@ -66,8 +57,8 @@ type options struct {
 
 func parse(args []string, log io.Writer) (*options, string, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("ernablate", flag.ContinueOnError)
-	fs.SetOutput(log)
+	fs := cli.NewFlagSet("ernablate", log, "usage: ernablate DATASET [flags]\n\nReruns the seed paper's ablation on a dataset: one head per row, "+
+		"same seed and step budget, evaluated on the validation split (flags may follow the dataset).\n\n")
 	fs.StringVar(&o.out, "o", "ablation", "output folder (tables, curves, one model per row)")
 	fs.BoolVar(&o.quick, "quick", false, fmt.Sprintf("the tiny preset, %d steps a row of %d rays, %d-frame validations (a CPU study)", quickIters, quickRays, quickValFrames))
 	fs.IntVar(&o.iters, "iters", 0, "steps a row, both stages together (default: the preset's head iters × 5/4; --quick: 400)")
@@ -81,16 +72,8 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	fs.IntVar(&o.evalFrames, "eval_frames", 0, "validation frames of each row's final evaluation (default: all)")
 	fs.StringVar(&o.lpipsWeights, "lpips-weights", "", "LPIPS weights for the lips stage and the tables (default: $"+lpips.EnvWeights+", then the cache; without them LPIPS is unavailable)")
 	fs.BoolVar(&o.noLMD, "no-lmd", false, "skip LMD (no dlib landmark model needed)")
-	fs.Usage = func() {
-		fmt.Fprintf(log, "usage: ernablate DATASET [flags]\n\nReruns the seed paper's ablation on a dataset: one head per row, "+
-			"same seed and step budget, evaluated on the validation split (flags may follow the dataset).\n\n")
-		fs.PrintDefaults()
-	}
-	if err := cli.Parse(fs, args); err != nil {
+	if err := cli.ParseN(fs, args, 1, "exactly one dataset folder"); err != nil {
 		return nil, "", err
-	}
-	if fs.NArg() != 1 {
-		return nil, "", fmt.Errorf("need exactly one dataset folder, got %d arguments (ernablate -h)", fs.NArg())
 	}
 	if o.iters < 0 || o.numRays < 0 || o.valEvery < 0 || o.valFrames < 0 || o.evalFrames < 0 {
 		return nil, "", errors.New("--iters, --num_rays, --val_every, --val_frames and --eval_frames must not be negative")
@@ -214,7 +197,7 @@ func run(args []string, out, log io.Writer) error {
 	so := eval.StudyOptions{Iters: o.iters, Seed: o.seed, ValEvery: o.valEvery, ValFrames: o.valFrames, EvalFrames: o.evalFrames,
 		Dir: o.out, LPIPS: net, Landmarker: lm}
 	var last time.Time
-	tty := isTerminal(out)
+	tty := cli.IsTerminal(out)
 	so.Progress = func(s eval.Setting, p train.Progress) {
 		if !p.Validated && time.Since(last) < map[bool]time.Duration{true: time.Second, false: 15 * time.Second}[tty] {
 			return
@@ -257,13 +240,4 @@ func run(args []string, out, log io.Writer) error {
 	fmt.Fprintf(out, "\n%s\nernablate: %d rows in %v; wrote %s, %s and %s in %s\n", md, len(results), total.Round(time.Second),
 		eval.FileTablesMD, eval.FileTablesJSON, eval.FileCurves, o.out)
 	return nil
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -15,7 +15,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,15 +29,7 @@ import (
 	"ern/tools/internal/cli"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "erneval:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("erneval", run) }
 
 type options struct {
 	out, lpipsWeights string
@@ -48,22 +39,14 @@ type options struct {
 
 func parse(args []string, log io.Writer) (*options, []string, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("erneval", flag.ContinueOnError)
-	fs.SetOutput(log)
+	fs := cli.NewFlagSet("erneval", log, "usage: erneval MODEL DATASET [flags]\n\nRenders the dataset's validation split with the head model, "+
+		"scores every frame and writes a report (flags may follow the arguments).\n\n")
 	fs.StringVar(&o.out, "o", "eval", "output folder of the report")
 	fs.IntVar(&o.frames, "frames", 0, "evaluate the first N validation frames (default: all)")
 	fs.StringVar(&o.lpipsWeights, "lpips-weights", "", "LPIPS weights (default: $"+lpips.EnvWeights+", then the cache; without them LPIPS is reported unavailable)")
 	fs.BoolVar(&o.noLMD, "no-lmd", false, "skip LMD (no dlib landmark model needed)")
-	fs.Usage = func() {
-		fmt.Fprintf(log, "usage: erneval MODEL DATASET [flags]\n\nRenders the dataset's validation split with the head model, "+
-			"scores every frame and writes a report (flags may follow the arguments).\n\n")
-		fs.PrintDefaults()
-	}
-	if err := cli.Parse(fs, args); err != nil {
+	if err := cli.ParseN(fs, args, 2, "a model file and a dataset folder"); err != nil {
 		return nil, nil, err
-	}
-	if fs.NArg() != 2 {
-		return nil, nil, fmt.Errorf("need a model file and a dataset folder, got %d arguments (erneval -h)", fs.NArg())
 	}
 	if o.frames < 0 {
 		return nil, nil, fmt.Errorf("--frames %d must not be negative", o.frames)
@@ -124,7 +107,7 @@ func run(args []string, out, log io.Writer) error {
 	in := val.Intrinsics
 	fmt.Fprintf(out, "erneval: %s on %s — %d of %d validation frames of %d×%d, %s; device %s\n", modelPath, dir, src.Len(),
 		len(val.Frames), in.W, in.H, rendering, dev.Info())
-	bar := newProgress(out, isTerminal(out))
+	bar := newProgress(out, cli.IsTerminal(out))
 	start := time.Now()
 	recs, err := eval.Run(src, lm, bar.update)
 	bar.done()

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"time"
 )
 
@@ -19,15 +18,6 @@ type progress struct {
 
 func newProgress(w io.Writer, tty bool) *progress {
 	return &progress{w: w, tty: tty, start: time.Now()}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // update is metrics.Run's progress callback.

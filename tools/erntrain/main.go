@@ -22,7 +22,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -42,15 +41,7 @@ import (
 	"ern/tools/internal/cli"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "erntrain:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("erntrain", run) }
 
 type options struct {
 	workspace, preset, config, asr, lossName, ckpt, logJSON string
@@ -70,8 +61,8 @@ type options struct {
 
 func parse(args []string, log io.Writer) (*options, string, error) {
 	o := &options{}
-	fs := flag.NewFlagSet("erntrain", flag.ContinueOnError)
-	fs.SetOutput(log)
+	fs := cli.NewFlagSet("erntrain", log, "usage: erntrain DATASET --workspace DIR [flags]\n\nTrains the ER-NeRF head of a dataset folder "+
+		"(flags may follow the dataset).\n\n")
 	fs.StringVar(&o.workspace, "workspace", "workspace", "output folder (checkpoints, model, log, renders)")
 	fs.BoolVar(&o.fp16, "O", false, "ER-NeRF's -O (fp16 + exp_eye): accepted; ern trains in fp32 and always uses the eye input")
 	fs.IntVar(&o.iters, "iters", 0, "training steps of the head stage (default: the preset's)")
@@ -103,16 +94,8 @@ func parse(args []string, log io.Writer) (*options, string, error) {
 	fs.BoolVar(&o.test, "test", false, "no training: render the validation split with the workspace's model.ern, print each frame's PSNR and the mean, write WS/results/val/*.png and WS/results/val.mp4")
 	fs.BoolVar(&o.testTrain, "test_train", false, "as --test on the training split (WS/results/train)")
 	fs.BoolVar(&o.errorMap, "error_map", false, "error-map guided ray sampling in the head stage (spec §12.2)")
-	fs.Usage = func() {
-		fmt.Fprintf(log, "usage: erntrain DATASET --workspace DIR [flags]\n\nTrains the ER-NeRF head of a dataset folder "+
-			"(flags may follow the dataset).\n\n")
-		fs.PrintDefaults()
-	}
-	if err := cli.Parse(fs, args); err != nil {
+	if err := cli.ParseN(fs, args, 1, "exactly one dataset folder"); err != nil {
 		return nil, "", err
-	}
-	if fs.NArg() != 1 {
-		return nil, "", fmt.Errorf("need exactly one dataset folder, got %d arguments (erntrain -h)", fs.NArg())
 	}
 	switch {
 	case o.torso && o.finetuneLips:

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -98,5 +100,35 @@ func TestHelp(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "-size") {
 		t.Errorf("usage not written: %q", out.String())
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if IsTerminal(&bytes.Buffer{}) || IsTerminal(f) {
+		t.Error("a buffer or a regular file taken for a terminal")
+	}
+}
+
+func TestNewFlagSetParseN(t *testing.T) {
+	var log bytes.Buffer
+	fs := NewFlagSet("tool", &log, "usage: tool IN [flags]\n\n")
+	n := fs.Int("size", 256, "render size")
+	if err := ParseN(fs, []string{"in.wav", "-size", "64"}, 1, "one input"); err != nil || *n != 64 {
+		t.Fatalf("ParseN: %v, size %d", err, *n)
+	}
+	fs = NewFlagSet("tool", &log, "usage: tool IN [flags]\n\n")
+	fs.Int("size", 256, "render size")
+	err := ParseN(fs, []string{"a", "b"}, 1, "one input")
+	if err == nil || err.Error() != "need one input, got 2 arguments (tool -h)" {
+		t.Errorf("ParseN with 2 arguments: %v", err)
+	}
+	if err := ParseN(fs, []string{"-h"}, 1, "one input"); !errors.Is(err, flag.ErrHelp) ||
+		!strings.HasPrefix(log.String(), "usage: tool IN [flags]\n\n") || !strings.Contains(log.String(), "render size") {
+		t.Errorf("-h: %v, wrote %q", err, log.String())
 	}
 }
