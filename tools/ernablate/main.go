@@ -28,14 +28,13 @@ import (
 	"syscall"
 	"time"
 
-	"ern/compute"
 	"ern/engine/data"
 	"ern/engine/eval"
 	"ern/engine/lpips"
-	"ern/engine/metrics"
 	"ern/engine/model"
 	"ern/engine/train"
 	"ern/tools/internal/cli"
+	"ern/tools/internal/evalenv"
 )
 
 func main() { cli.Main("ernablate", run) }
@@ -150,28 +149,15 @@ func run(args []string, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var lm *metrics.Landmarker
-	if !o.noLMD {
-		if lm, err = metrics.NewLandmarker(""); err != nil {
-			return fmt.Errorf("%v (or pass --no-lmd)", err)
-		}
-		defer lm.Close()
-	}
-	dev, err := compute.Open(compute.Options{})
+	env, err := evalenv.Open(o.lpipsWeights, o.noLMD)
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
+	defer env.Close()
+	dev, net, lm := env.Dev, env.LPIPS, env.Landmarker
 	lpipsState := "LPIPS: AlexNet v0.1, in the lips stage's loss and in the tables"
-	net, err := lpips.Open(dev, o.lpipsWeights)
-	switch {
-	case errors.Is(err, lpips.ErrUnavailable):
+	if net == nil {
 		lpipsState = "LPIPS unavailable (no weights: `ernlpips -h` says how to make them): the lips stage trains photometric-only and the LPIPS columns are –"
-		net = nil
-	case err != nil:
-		return err
-	default:
-		defer net.Release()
 	}
 	in := trainDS.Intrinsics
 	lips := eval.LipsIters(o.iters)

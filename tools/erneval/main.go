@@ -14,19 +14,18 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"time"
 
-	"ern/compute"
 	"ern/engine/eval"
 	"ern/engine/lpips"
 	"ern/engine/metrics"
 	"ern/engine/model"
 	"ern/tools/internal/cli"
+	"ern/tools/internal/evalenv"
 )
 
 func main() { cli.Main("erneval", run) }
@@ -68,29 +67,16 @@ func run(args []string, out, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var lm *metrics.Landmarker
-	if !o.noLMD {
-		if lm, err = metrics.NewLandmarker(""); err != nil {
-			return fmt.Errorf("%v (or pass --no-lmd)", err)
-		}
-		defer lm.Close()
-	}
-	dev, err := compute.Open(compute.Options{})
+	env, err := evalenv.Open(o.lpipsWeights, o.noLMD)
 	if err != nil {
 		return err
 	}
-	defer dev.Close()
-	lpipsState := "unavailable"
-	net, err := lpips.Open(dev, o.lpipsWeights)
-	switch {
-	case errors.Is(err, lpips.ErrUnavailable):
-		fmt.Fprintf(out, "erneval: LPIPS unavailable (%v)\n", err)
-		net = nil
-	case err != nil:
-		return err
-	default:
-		defer net.Release()
-		lpipsState = "AlexNet v0.1"
+	defer env.Close()
+	dev, net, lm := env.Dev, env.LPIPS, env.Landmarker
+	lpipsState := "AlexNet v0.1"
+	if net == nil {
+		fmt.Fprintf(out, "erneval: LPIPS unavailable (%v)\n", env.NoLPIPS)
+		lpipsState = "unavailable"
 	}
 	var src *eval.Source
 	rendering := "head over the GT torso-over-bc (head model)"
