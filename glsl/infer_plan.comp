@@ -64,7 +64,7 @@ void main() {
     for (uint i = 0u; i < pc.pieces; i++) {
         uint pn = min(min(size, pc.most), pc.n - c0);
         plan[PLAN_PIECES + i] = samples > c0 ? min(samples - c0, pn) : 0u;
-        if (c0 > 0u) size *= 2u;
+        if (c0 > 0u) size = min(size, pc.most) * 2u; // capped before doubling: a uint doubling past 2^32 wrapped to 0
         c0 += pn;
     }
 }

@@ -760,7 +760,7 @@ var manifest = []Kernel{
 		PushSize:   32,
 		LocalSize:  [3]uint32{1, 1, 1},
 		LocalSpec:  [3]int{-1, -1, -1},
-		SourceHash: "b585ca20737c4c27b5cfc61fd8632e1ec6d0d8d842ae629a1fa2eb532168af4a",
+		SourceHash: "a60423ac1785b1be093aaf38da57200f862ed34b84fee0e0aad21f32654c0a33",
 	},
 	{
 		Name: "jitter_fwd",

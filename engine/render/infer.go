@@ -181,7 +181,7 @@ func pieces(n, first, most int) (starts, sizes []int) {
 		pn := min(size, most, n-c0)
 		starts, sizes = append(starts, c0), append(sizes, pn)
 		if c0 > 0 {
-			size *= 2
+			size = min(size, most) * 2 // as infer_plan caps it (its uint would wrap past 2^32)
 		}
 		c0 += pn
 	}

@@ -2,7 +2,6 @@ package render
 
 import (
 	"math/bits"
-	"os"
 	"testing"
 
 	"ern/compute"
@@ -45,15 +44,12 @@ func TestInferPlanKernel(t *testing.T) {
 	testInferPlanKernel(t, 300, 91, false)
 }
 
-// TestInferPlanKernelManyPieces is TestInferPlanKernel for frames of more than ~21 pieces: infer_plan doubles its
-// piece size in a uint (size *= 2 with no cap), which wraps to 0 after about 32 − log2(first) doublings, so every
-// later piece gets 0 live slots while pieces (Go, int) keeps them at most — e.g. n = 590009, first 4096, most
-// 16384: pieces 21…38 get 0 instead of 16384. With the head's pieces (first 4096, most 131072) a frame of more
-// than 2 097 152 rays loses the samples past that slot. Known failing: runs only with ERN_KNOWN_BUGS=1.
+// TestInferPlanKernelManyPieces is TestInferPlanKernel for frames of more than ~21 pieces: infer_plan doubled its
+// piece size in a uint with no cap, which wrapped to 0 after about 32 − log2(first) doublings, so every later piece
+// got 0 live slots — e.g. n = 590009, first 4096, most 16384: pieces 21…38 got 0 instead of 16384 (with the head's
+// pieces, first 4096 and most 131072, a frame of more than 2 097 152 rays lost the samples past that slot). The
+// size is now capped at most before doubling.
 func TestInferPlanKernelManyPieces(t *testing.T) {
-	if os.Getenv("ERN_KNOWN_BUGS") == "" {
-		t.Skip("infer_plan's piece size overflows past ~21 pieces (see the comment); set ERN_KNOWN_BUGS=1 to run")
-	}
 	testInferPlanKernel(t, 300, 92, true)
 }
 
@@ -113,14 +109,10 @@ func testInferPlanKernel(t *testing.T, trials int, seed uint64, many bool) {
 
 // TestRecordRenderManyPieces is the end-to-end effect of the overflow TestInferPlanKernelManyPieces shows: the
 // analytic head filling a 128² frame (16384 rays) with a field that takes at most 512 samples per piece (32 pieces of 512;
-// infer_plan's piece size wraps to 0 from piece 24 on, slot 12288) rendered by RecordRender and by the stepped loop
-// (which plans on the host) must agree bit for bit, as TestRecordRenderMatchesStepped requires for 2304 rays. It
-// fails (depth off by 0.056 near the bottom rows); with pieces of 1024 (16 pieces, no overflow) it passes.
-// Known failing: runs only with ERN_KNOWN_BUGS=1.
+// the uncapped piece size wrapped to 0 from piece 24 on, slot 12288) rendered by RecordRender and by the stepped loop
+// (which plans on the host) must agree bit for bit, as TestRecordRenderMatchesStepped requires for 2304 rays. With
+// the overflow it failed (depth off by 0.056 near the bottom rows).
 func TestRecordRenderManyPieces(t *testing.T) {
-	if os.Getenv("ERN_KNOWN_BUGS") == "" {
-		t.Skip("infer_plan's piece size overflows past ~21 pieces; set ERN_KNOWN_BUGS=1 to run")
-	}
 	d := optest.Device(t)
 	r := newRenderer(t, d, DefaultConfig())
 	f := initField(t, d, HeadEllipsoid())
