@@ -69,16 +69,7 @@ next:
 func TestEvalTrainedModel(t *testing.T) {
 	d := optest.Device(t) // skip (or fail under ERN_REQUIRE_GPU) without a device
 	dir := fixture.Portrait(t, 1.3, synth.Options{Size: 64, Frames: 30, Seed: 2})
-	opt := data.Options{Features: audio.BuiltIn.FileName(), Split: "train"}
-	trainDS, err := data.Load(dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.Split = "val"
-	valDS, err := data.Load(dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trainDS, valDS := fixture.Splits(t, dir, audio.BuiltIn.FileName())
 	cfg, err := model.Preset("tiny")
 	if err != nil {
 		t.Fatal(err)

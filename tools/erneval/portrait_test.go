@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"ern/compute/optest"
-	"ern/engine/data"
 	"ern/engine/loss"
 	"ern/engine/metrics"
 	"ern/engine/model"
@@ -34,16 +33,7 @@ func TestEvalPortraitModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := data.Options{Features: kind.FileName(), Split: "train"}
-	trainDS, err := data.Load(dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opt.Split = "val"
-	valDS, err := data.Load(dir, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	trainDS, valDS := fixture.Splits(t, dir, kind.FileName())
 	ht, err := train.NewHeadTrainer(d, cfg, trainDS, valDS, nil, train.Options{Iters: 3, Loss: loss.Config{Kind: loss.L1}, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
