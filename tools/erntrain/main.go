@@ -387,7 +387,7 @@ func trainStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 		defer f.Close()
 		js = json.NewEncoder(f)
 	}
-	bar := newProgress(logw, isTerminal(os.Stdout))
+	bar := newProgress(logw, cli.IsTerminal(os.Stdout))
 	hist, err := openHistory(o.workspace, iters, bar.line)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"ern/engine/loss"
 	"ern/engine/model"
 	"ern/engine/train"
+	"ern/tools/internal/cli"
 )
 
 // loadHeadFor reads the torso stage's head: --head_ckpt, else the workspace's model.ern — a head model, or the
@@ -97,7 +98,7 @@ func torsoStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 		defer f.Close()
 		js = json.NewEncoder(f)
 	}
-	bar := newProgress(logw, isTerminal(os.Stdout))
+	bar := newProgress(logw, cli.IsTerminal(os.Stdout))
 	hist, err := openHistory(o.workspace, iters, bar.line)
 	if err != nil {
 		return err
