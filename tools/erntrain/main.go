@@ -20,7 +20,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -378,28 +377,13 @@ func trainStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 			return err
 		}
 	}
-	var js *json.Encoder
-	if o.logJSON != "" {
-		f, err := os.Create(o.logJSON)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		js = json.NewEncoder(f)
-	}
-	bar := newProgress(logw, cli.IsTerminal(os.Stdout))
-	hist, err := openHistory(o.workspace, iters, bar.line)
+	rep, err := newReporter(o, logw, iters)
 	if err != nil {
 		return err
 	}
-	defer hist.close()
-	t.Opt.Progress = func(p train.Progress) {
-		bar.update(p)
-		if js != nil {
-			_ = js.Encode(p)
-		}
-		hist.add(p)
-	}
+	defer rep.close()
+	t.Opt.Progress = rep.update
+	bar := rep.bar
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()

@@ -63,10 +63,18 @@ func TestStagesHeadLips(t *testing.T) {
 	fixture.NoLPIPSWeights(t)
 	var out, log bytes.Buffer
 	err := run([]string{dir, "--workspace", ws, "--preset", "tiny", "--iters", "4", "--lips_iters", "2", "--num_rays",
-		"1024", "--val_frames", "1", "--stages", "head,lips", "--error_map", "--error_map_every", "2", "--error_map_grid", "16"},
-		&out, &log)
+		"1024", "--val_frames", "1", "--stages", "head,lips", "--error_map", "--error_map_every", "2", "--error_map_grid", "16",
+		"--log-json", filepath.Join(ws, "steps.jsonl")}, &out, &log)
 	if err != nil {
 		t.Fatalf("%v\n%s%s", err, out.String(), log.String())
+	}
+	// both stages' steps are in the one --log-json file (each stage appends)
+	js, err := os.ReadFile(filepath.Join(ws, "steps.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, l := strings.Count(string(js), `"Stage":"head"`), strings.Count(string(js), `"Stage":"lips"`); h != 4 || l != 2 {
+		t.Errorf("--log-json holds %d head and %d lips steps, want 4 and 2", h, l)
 	}
 	t.Log(out.String())
 	if n := strings.Count(out.String(), "LPIPS weights unavailable"); n != 1 {

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"ern/engine/train"
+	"ern/tools/internal/cli"
 )
 
 // progress shows training progress: a live bar on a terminal, plain lines every few seconds otherwise.
@@ -63,5 +66,50 @@ func (p *progress) line(s string) {
 func (p *progress) done() {
 	if p.tty {
 		fmt.Fprintln(p.w)
+	}
+}
+
+// reporter is where a stage's progress goes: the bar (live on a terminal, plain lines otherwise), the --log-json
+// file and the workspace's history (curves.png). The JSON log is appended to, so the stages of one command and the
+// runs that resume a workspace share it.
+type reporter struct {
+	bar  *progress
+	js   *json.Encoder
+	f    *os.File
+	hist *historyLog
+}
+
+func newReporter(o *options, logw io.Writer, iters int) (*reporter, error) {
+	r := &reporter{bar: newProgress(logw, cli.IsTerminal(os.Stdout))}
+	if o.logJSON != "" {
+		f, err := os.OpenFile(o.logJSON, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		r.f, r.js = f, json.NewEncoder(f)
+	}
+	h, err := openHistory(o.workspace, iters, r.bar.line)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	r.hist = h
+	return r, nil
+}
+
+func (r *reporter) update(p train.Progress) {
+	r.bar.update(p)
+	if r.js != nil {
+		_ = r.js.Encode(p)
+	}
+	r.hist.add(p)
+}
+
+func (r *reporter) close() {
+	if r.f != nil {
+		r.f.Close()
+	}
+	if r.hist != nil {
+		r.hist.close()
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"ern/engine/loss"
 	"ern/engine/model"
 	"ern/engine/train"
-	"ern/tools/internal/cli"
 )
 
 // loadHeadFor reads the torso stage's head: --head_ckpt, else the workspace's model.ern — a head model, or the
@@ -89,28 +87,12 @@ func torsoStage(dev *compute.Device, cfg model.Config, lc loss.Config, o *option
 		}
 	}
 	fmt.Fprintf(logw, "torso stage: %d steps of %d pixels (%s criterion), head frozen\n", t.State.Iters, cfg.Train.NumRays, lc.Kind)
-	var js *json.Encoder
-	if o.logJSON != "" {
-		f, err := os.OpenFile(o.logJSON, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		js = json.NewEncoder(f)
-	}
-	bar := newProgress(logw, cli.IsTerminal(os.Stdout))
-	hist, err := openHistory(o.workspace, iters, bar.line)
+	rep, err := newReporter(o, logw, iters)
 	if err != nil {
 		return err
 	}
-	defer hist.close()
-	progress := func(p train.Progress) {
-		bar.update(p)
-		if js != nil {
-			_ = js.Encode(p)
-		}
-		hist.add(p)
-	}
+	defer rep.close()
+	progress, bar := rep.update, rep.bar
 	ckptEvery, valEvery := o.ckptEvery, o.valEvery
 	if ckptEvery == 0 {
 		ckptEvery = max(iters/20, 1)
