@@ -11,7 +11,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,13 +50,7 @@ func sections(ho bench.HeadOptions) []section {
 }
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "ernbench:", err)
-		os.Exit(1)
-	}
+	cli.Main("ernbench", func(args []string, out, _ io.Writer) error { return run(args, out) })
 }
 
 func run(args []string, out io.Writer) error {

@@ -9,7 +9,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -17,19 +16,12 @@ import (
 	"ern/compute"
 	"ern/engine/data"
 	"ern/engine/lpips"
+	"ern/tools/internal/cli"
 )
 
 var hashName = regexp.MustCompile(`-([0-9a-f]{8})\.pth$`)
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "ernlpips:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("ernlpips", run) }
 
 func run(args []string, stdout, log io.Writer) error {
 	fs := flag.NewFlagSet("ernlpips", flag.ContinueOnError)

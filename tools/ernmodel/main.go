@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -23,15 +22,7 @@ import (
 	"ern/tools/internal/cli"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "ernmodel:", err)
-		os.Exit(1)
-	}
-}
+func main() { cli.Main("ernmodel", run) }
 
 const usage = `usage: ernmodel params [--preset ernerf|tuned|tiny] [--config file.json] [--asr_model NAME]
        ernmodel convert CHECKPOINT.pth OUT.ern [--dataset DIR]

@@ -16,13 +16,7 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "ernsynth:", err)
-		os.Exit(1)
-	}
+	cli.Main("ernsynth", func(args []string, _, log io.Writer) error { return run(args, log) })
 }
 
 func run(args []string, log io.Writer) error {
